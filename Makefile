@@ -1,0 +1,47 @@
+# Each target creates .venv and installs what it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.reelproof-installed
+DATA_STAMP := data/.fetched
+
+.PHONY: demo test test-fast quality install data eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing ReelProof and its dependencies into $(VENV) (first run takes a few minutes)..."
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	# Baseline watermarkers for the benchmark; --no-deps keeps opencv-python (cv2 5.x, no Haar
+	# cascades) from overwriting opencv-python-headless's cv2.
+	$(PY) -m pip install -q --no-deps invisible-watermark==0.2.0
+	@touch $(STAMP)
+
+data: $(DATA_STAMP)
+
+$(DATA_STAMP): scripts/fetch_data.py
+	$(PYTHON) scripts/fetch_data.py data
+
+demo: $(STAMP)
+	$(VENV)/bin/reelproof demo
+
+test: $(STAMP) $(DATA_STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP) $(DATA_STAMP)
+	$(PY) -m pytest -m "not slow"
+
+quality: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+eval: $(STAMP) $(DATA_STAMP)
+	$(VENV)/bin/reelproof eval all
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

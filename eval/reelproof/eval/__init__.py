@@ -1,0 +1,1 @@
+"""reelproof.eval."""

@@ -1,0 +1,81 @@
+"""The ``reelproof`` command line.
+
+Exit codes (documented in the README): 0 ok; 1 an unexpected internal error (a bug: please
+report it); 2 usage error; 3 bad input or configuration (the one-line message says what to do).
+
+Heavy libraries (torch, diffusers) are imported inside the commands that need them, so that
+``reelproof info`` and ``reelproof --help`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from reelproof.core.errors import ReelProofError
+from reelproof.service.cli import groups
+from reelproof.service.cli.info import info_command
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+
+app = typer.Typer(
+    name="reelproof",
+    help="ReelProof: watermarked, signed video generation and newsroom verification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command("info")(info_command)
+groups.register_all(app)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    return "--json" in argv
+
+
+def _report_error(err: ReelProofError, as_json: bool) -> None:
+    """One line on stderr; with --json also one JSON object on stdout, so pipelines can parse it."""
+    sys.stderr.write(f"error: {err}\n")
+    if as_json:
+        body = {
+            "error": {"type": type(err).__name__, "message": err.message, "hint": err.hint},
+        }
+        sys.stdout.write(json.dumps(body) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns (and with ``sys.exit``) the documented exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = run(args)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run(args: list[str]) -> int:
+    """Dispatch ``args`` and map exceptions to exit codes."""
+    try:
+        app(args=args, prog_name="reelproof", standalone_mode=False)
+    except click.exceptions.UsageError as err:
+        err.show()
+        return EXIT_USAGE
+    except click.exceptions.Exit as err:
+        return int(err.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        return 130
+    except ReelProofError as err:
+        _report_error(err, _wants_json(args))
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    return EXIT_OK

@@ -1,0 +1,13 @@
+"""Output helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def print_json(body: dict[str, Any]) -> None:
+    """Print exactly one JSON object on stdout (machine-readable contract of ``--json``)."""
+    sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    sys.stdout.flush()
