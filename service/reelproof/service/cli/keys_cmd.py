@@ -13,3 +13,39 @@ keys_app = typer.Typer(no_args_is_help=True)
 
 def register(app: typer.Typer, name: str, help_text: str) -> None:
     app.add_typer(keys_app, name=name, help=help_text)
+
+
+@keys_app.command("create-api-key")
+def create_api_key_command(
+    name: str = typer.Option(..., "--name", help="Who the key is for (shown in logs and lists)."),
+    rate: int | None = typer.Option(
+        None, "--rate", min=1, help="Requests per minute (default: REELPROOF_DEFAULT_RATE_PER_MINUTE)."
+    ),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", help="Service data folder (default: $REELPROOF_HOME/service)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Create an API key for ``reelproof serve``; the secret is printed once and stored hashed."""
+    from pathlib import Path
+
+    from reelproof.service.api.db import ServiceDB
+    from reelproof.service.api.settings import ServiceSettings
+
+    settings = ServiceSettings(**({"data_dir": Path(data_dir)} if data_dir else {}))  # type: ignore[arg-type]
+    settings.ensure_dirs()
+    secret, key = ServiceDB(settings.db_path).create_api_key(
+        name, rate or settings.default_rate_per_minute
+    )
+    if as_json:
+        from reelproof.service.cli.output import print_json
+
+        print_json({"key_id": key.key_id, "name": key.name, "rate_per_minute": key.rate_per_minute,
+                    "api_key": secret})
+        return
+    typer.echo(secret)
+    typer.echo(
+        f"key id {key.key_id} for {key.name!r}, {key.rate_per_minute}/min. Store the key now: "
+        "only its hash is kept.",
+        err=True,
+    )

@@ -1,0 +1,251 @@
+"""Analysis workers: processes that load the models once, fed by a dispatcher thread.
+
+The job database is the queue. The dispatcher claims the oldest queued job (status -> running),
+hands it to a worker process, and records the outcome. Workers report their stage to the
+database themselves, so the web page can show progress. A server that stops with jobs running
+leaves them "running"; the next start requeues them (while attempts remain) or fails them with an
+explicit "interrupted" error: nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from reelproof.core.errors import ReelProofError
+from reelproof.service.api.db import ServiceDB
+from reelproof.service.pipeline import Verifier, VerifyOptions
+
+log = logging.getLogger("reelproof.service")
+
+_VERIFIER: Verifier | None = None
+_DB: ServiceDB | None = None
+
+
+def init_worker(options: VerifyOptions, db_path: str) -> None:
+    """Process initializer: load every model and key once for the life of the worker."""
+    global _VERIFIER, _DB
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # one core per worker: workers scale out, not up
+    except ImportError:
+        pass
+    _DB = ServiceDB(Path(db_path))
+    _VERIFIER = Verifier(options)
+    _VERIFIER.load()
+
+
+def worker_info() -> dict[str, Any]:
+    """What a worker loaded (runs in the worker; used for ``/v1/models`` and readiness)."""
+    assert _VERIFIER is not None
+    return {
+        "pid": os.getpid(),
+        "versions": _VERIFIER.versions(),
+        "load_errors": _VERIFIER.load() or {},
+        "describe": _VERIFIER.describe_models(),
+    }
+
+
+def analyze(job_id: str, upload_path: str, thumbnails: int) -> dict[str, Any]:
+    """Verify one upload (runs in the worker).
+
+    Returns:
+        ``{"result": verdict_json, "thumbnails": [...]}`` or ``{"error": problem}``.
+    """
+    assert _VERIFIER is not None and _DB is not None
+    db = _DB
+    running: list[str] = []
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def progress(stage: str, state: str) -> None:
+        with lock:
+            if state == "started":
+                running.append(stage)
+            else:
+                if stage in running:
+                    running.remove(stage)
+                done.append(stage)
+            current = ",".join(running) or "finishing"
+            done_copy = list(done)
+        try:
+            db.set_stage(job_id, current, done_copy)
+        except Exception:  # progress is best effort; the analysis must go on
+            log.debug("could not record progress of %s", job_id)
+
+    path = Path(upload_path)
+    try:
+        verdict = _VERIFIER.verify(path, progress)
+        thumbs: list[dict[str, Any]] = []
+        if thumbnails > 0:
+            from reelproof.service.thumbnails import make_thumbnails
+
+            progress("thumbnails", "started")
+            try:
+                thumbs = make_thumbnails(path, thumbnails, _VERIFIER.limits())
+            except ReelProofError:
+                thumbs = []
+            progress("thumbnails", "done")
+    except ReelProofError as err:
+        return {"error": _problem_of(err)}
+    return {"result": verdict.to_dict(), "thumbnails": thumbs}
+
+
+def _problem_of(err: ReelProofError) -> dict[str, Any]:
+    from reelproof.service.api.problems import TITLES, TYPE_BASE, status_for
+
+    status, slug = status_for(err)
+    return {"type": TYPE_BASE + slug, "title": TITLES.get(status, "Error"), "detail": str(err)}
+
+
+class JobRunner:
+    """Owns the worker pool and the dispatcher thread of one server process.
+
+    Args:
+        db: the service database.
+        options: verifier options for the workers.
+        workers: number of worker processes.
+        max_attempts: tries per job across restarts.
+        thumbnails: thumbnails kept per analysis.
+        on_finished: called in the dispatcher thread with ``(job_id, outcome)``.
+    """
+
+    def __init__(
+        self,
+        db: ServiceDB,
+        options: VerifyOptions,
+        workers: int,
+        max_attempts: int,
+        thumbnails: int,
+        on_finished: Callable[[str, dict[str, Any]], None],
+    ) -> None:
+        self.db = db
+        self.options = options
+        self.workers = max(1, workers)
+        self.max_attempts = max_attempts
+        self.thumbnails = thumbnails
+        self.on_finished = on_finished
+        self.info: dict[str, Any] | None = None
+        self.ready = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._inflight: dict[str, Future[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self.recovered: tuple[list[str], list[str]] = ([], [])
+
+    def start(self) -> None:
+        """Recover jobs a previous process left running, start the pool and the dispatcher."""
+        self.recovered = self.db.recover_after_restart(self.max_attempts)
+        if self.recovered[0] or self.recovered[1]:
+            log.warning(
+                "restart: requeued %d job(s), failed %d interrupted job(s)",
+                len(self.recovered[0]),
+                len(self.recovered[1]),
+            )
+        self._pool = self._new_pool()
+        self._thread = threading.Thread(target=self._loop, name="reelproof-dispatch", daemon=True)
+        self._thread.start()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=init_worker,
+            initargs=(self.options, str(self.db.path)),
+        )
+
+    def wake(self) -> None:
+        """Tell the dispatcher a job was queued."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop dispatching; running jobs stay "running" in the database for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+
+    def inflight(self) -> int:
+        with self._lock:
+            return len(self._inflight)
+
+    def _loop(self) -> None:
+        self._warm()
+        while not self._stop.is_set():
+            if self.inflight() < self.workers:
+                job = self.db.claim_next(self.max_attempts)
+                if job is not None:
+                    self._submit(job)
+                    continue
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+
+    def _warm(self) -> None:
+        assert self._pool is not None
+        while not self._stop.is_set():
+            try:
+                self.info = self._pool.submit(worker_info).result()
+                break
+            except BrokenProcessPool:
+                log.exception("a worker died while loading the models; restarting the pool")
+                self._pool = self._new_pool()
+                time.sleep(1.0)
+        self.ready.set()
+
+    def _submit(self, job: dict[str, Any]) -> None:
+        assert self._pool is not None
+        job_id = str(job["id"])
+        try:
+            fut = self._pool.submit(analyze, job_id, str(job["upload_path"]), self.thumbnails)
+        except (BrokenProcessPool, RuntimeError):
+            self._pool = self._new_pool()
+            fut = self._pool.submit(analyze, job_id, str(job["upload_path"]), self.thumbnails)
+        with self._lock:
+            self._inflight[job_id] = fut
+        fut.add_done_callback(lambda f, jid=job_id: self._done(jid, f))
+
+    def _done(self, job_id: str, fut: Future[dict[str, Any]]) -> None:
+        with self._lock:
+            self._inflight.pop(job_id, None)
+        if self._stop.is_set():
+            return  # shutting down: leave the job "running" for the next start to recover
+        try:
+            outcome = fut.result()
+        except BrokenProcessPool:
+            outcome = {
+                "error": {
+                    "type": "https://reelproof.dev/problems/worker-crashed",
+                    "title": "Worker crashed",
+                    "detail": "The analysis worker stopped unexpectedly on this clip.",
+                }
+            }
+            self._pool = self._new_pool()
+        except Exception as err:  # a bug in the worker must fail the job, not hang it
+            log.exception("analysis %s failed", job_id)
+            outcome = {
+                "error": {
+                    "type": "https://reelproof.dev/problems/internal",
+                    "title": "Internal error",
+                    "detail": f"the analysis failed: {type(err).__name__}",
+                }
+            }
+        try:
+            self.on_finished(job_id, outcome)
+        finally:
+            self._wake.set()

@@ -1,0 +1,649 @@
+"""``verify_clip``: probe -> credentials -> watermark -> manifest store -> classifier -> verdict.
+
+The probe runs first and alone: it enforces the media limits before anything decodes. The
+independent checks (hash, credentials, watermark, classifier) then run side by side in threads:
+PyAV, the c2pa library, hashlib and torch release the GIL, so two cores overlap their decoding.
+Every signal can be turned off; a signal that could not run is reported with its reason, never
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from reelproof.core.errors import InputError, ReelProofError
+from reelproof.core.results import Result, to_jsonable
+from reelproof.service.verdict import (
+    DetectorFacts,
+    Evidence,
+    ProvenanceFacts,
+    RecoveryFacts,
+    SignalFacts,
+    SignalStatus,
+    VerdictLabel,
+    WatermarkFacts,
+    fuse,
+    schema_tag,
+)
+
+T = TypeVar("T")
+ProgressFn = Callable[[str, str], None]
+"""``progress(stage, state)`` with state ``started`` or ``done``; called from worker threads."""
+
+STAGES = ("probe", "hash", "provenance", "watermark", "store_lookup", "detector", "fusion")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What ``verify_clip`` runs and with which resources.
+
+    Attributes:
+        provenance: verify C2PA credentials.
+        watermark: look for the ReelProof watermark.
+        detector: run the synthetic-video classifier.
+        store_lookup: when the watermark is found but the credentials are missing, look the id up
+            in the manifest store and verify the recovered manifest against the clip.
+        manifest_store: SQLite manifest store; ``None`` uses ``$REELPROOF_HOME/manifests.sqlite``.
+        trust_anchors: PEM file of trusted root certificates; ``None`` trusts the local
+            development PKI only (``reelproof keys init-dev``), which reports as "valid, untrusted"
+            elsewhere.
+        detector_model: classifier folder; ``None`` uses the packaged default.
+        watermark_max_frames: cap on frames the watermark detector reads (it stops early once
+            the evidence is decisive).
+        detector_max_frames: frames the classifier samples across the clip.
+        max_pixels / max_frames / max_duration_s / max_bytes: probe limits (``None``: defaults).
+        parallel: run the independent checks in threads (off: one after another, for timing).
+    """
+
+    provenance: bool = True
+    watermark: bool = True
+    detector: bool = True
+    store_lookup: bool = True
+    manifest_store: Path | None = None
+    trust_anchors: Path | None = None
+    detector_model: Path | None = None
+    watermark_max_frames: int = 96
+    detector_max_frames: int = 16
+    max_pixels: int | None = None
+    max_frames: int | None = None
+    max_duration_s: float | None = None
+    max_bytes: int | None = None
+    parallel: bool = True
+
+
+@dataclass(frozen=True)
+class StageTiming(Result):
+    """Wall-clock seconds one stage took (stages run in parallel may overlap)."""
+
+    schema: ClassVar[str] = "stage_timing"
+    stage: str
+    seconds: float
+    status: str = "ok"
+
+
+@dataclass(frozen=True)
+class SignalResult(Result):
+    """One signal's outcome: status, failure reason, and the raw result of its package.
+
+    Attributes:
+        status: ok / skipped / unavailable / error.
+        reason: why it did not run or failed (``None`` when ok).
+        seconds: time the signal took.
+        report: the package's own result as JSON (``ProvenanceReport``, ``WatermarkReading``,
+            ``DetectorScore``); empty unless ok.
+        extra: service-side additions (the recovered manifest for the watermark).
+    """
+
+    schema: ClassVar[str] = "signal"
+    status: SignalStatus
+    reason: str | None = None
+    seconds: float = 0.0
+    report: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def body(self, required: tuple[str, ...]) -> dict[str, Any]:
+        """Flat JSON: the report's fields beside ``status``; ``required`` keys always present."""
+        out: dict[str, Any] = {key: None for key in required}
+        out.update({k: v for k, v in self.report.items() if k != "schema"})
+        if "schema" in self.report:
+            out["report_schema"] = self.report["schema"]
+        out.update(self.extra)
+        out.update({"status": self.status.value, "reason": self.reason, "seconds": self.seconds})
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict(Result):
+    """The answer of ``verify_clip``: the fused verdict, its evidence and every raw signal.
+
+    ``to_dict()`` gives the documented JSON: ``verdict``, ``summary``, ``sha256``,
+    ``provenance.state``, ``watermark.detected``, ``watermark.payload``, ``detector.p_synthetic``,
+    ``evidence``, ``timings`` and ``versions`` among others.
+    """
+
+    schema: ClassVar[str] = "verdict"
+    verdict: VerdictLabel
+    summary: str
+    ai_generated: bool | None
+    synthetic_likelihood: str
+    evidence: tuple[Evidence, ...]
+    filename: str
+    sha256: str
+    size_bytes: int
+    media: dict[str, Any]
+    provenance: SignalResult
+    watermark: SignalResult
+    detector: SignalResult
+    timings: tuple[StageTiming, ...]
+    versions: dict[str, str]
+    analyzed_at: str
+    total_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": schema_tag(self.schema),
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "ai_generated": self.ai_generated,
+            "synthetic_likelihood": self.synthetic_likelihood,
+            "evidence": [to_jsonable(e) for e in self.evidence],
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "media": self.media,
+            "provenance": self.provenance.body(("state", "codes", "signer")),
+            "watermark": self.watermark.body(("detected", "p_value", "payload", "key_id")),
+            "detector": self.detector.body(("p_synthetic", "label")),
+            "timings": {t.stage: round(t.seconds, 4) for t in self.timings},
+            "stage_status": {t.stage: t.status for t in self.timings},
+            "versions": self.versions,
+            "analyzed_at": self.analyzed_at,
+            "total_seconds": round(self.total_seconds, 4),
+        }
+
+
+class _Stopwatch:
+    """Collects stage timings from several threads and forwards progress."""
+
+    def __init__(self, progress: ProgressFn | None) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.timings: dict[str, StageTiming] = {}
+
+    def run(self, stage: str, fn: Callable[[], T]) -> T:
+        if self._progress is not None:
+            self._progress(stage, "started")
+        start = time.perf_counter()
+        status = "error"
+        try:
+            value = fn()
+            status = "ok"
+            return value
+        finally:
+            with self._lock:
+                self.timings[stage] = StageTiming(stage, time.perf_counter() - start, status)
+            if self._progress is not None:
+                self._progress(stage, "done")
+
+    def skip(self, stage: str, status: str) -> None:
+        with self._lock:
+            self.timings[stage] = StageTiming(stage, 0.0, status)
+
+    def ordered(self) -> tuple[StageTiming, ...]:
+        return tuple(self.timings[s] for s in STAGES if s in self.timings)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (chain of custody)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+class Verifier:
+    """Holds the loaded resources (trust list, watermark keys, classifier, manifest store).
+
+    Build one per process and call :meth:`verify` per clip: the classifier loads once. Resources
+    load lazily on first use (or all at once with :meth:`load`); one that fails to load makes its
+    signal "unavailable" with the reason, and the other signals still run.
+    """
+
+    def __init__(self, options: VerifyOptions | None = None) -> None:
+        self.options = options or VerifyOptions()
+        self._lock = threading.Lock()
+        self._loaded: dict[str, Any] = {}
+        self._load_errors: dict[str, str] = {}
+
+    # -- resources ---------------------------------------------------------------------------
+    def _resource(self, name: str, loader: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name]
+            if name in self._load_errors:
+                raise _Unavailable(self._load_errors[name])
+            try:
+                value = loader()
+            except (ReelProofError, ImportError, OSError) as err:
+                self._load_errors[name] = str(err)
+                raise _Unavailable(str(err)) from err
+            self._loaded[name] = value
+            return value
+
+    def limits(self) -> Any:
+        from reelproof.core.io import DEFAULT_LIMITS
+
+        overrides = {
+            "max_pixels_per_frame": self.options.max_pixels,
+            "max_frames": self.options.max_frames,
+            "max_duration_s": self.options.max_duration_s,
+            "max_file_bytes": self.options.max_bytes,
+        }
+        fields = set(getattr(DEFAULT_LIMITS, "__dataclass_fields__", {}))
+        changes = {k: v for k, v in overrides.items() if v is not None and k in fields}
+        if not changes:
+            return DEFAULT_LIMITS
+        import dataclasses
+
+        return dataclasses.replace(DEFAULT_LIMITS, **changes)
+
+    def trust(self) -> Any:
+        def load() -> Any:
+            from reelproof.provenance import TrustConfig
+
+            if self.options.trust_anchors is not None:
+                return TrustConfig.from_files(self.options.trust_anchors)
+            return TrustConfig.dev()
+
+        return self._resource("trust", load)
+
+    def keyring(self) -> Any:
+        def load() -> Any:
+            from reelproof.watermark import Keyring
+
+            return Keyring.default()
+
+        return self._resource("keyring", load)
+
+    def detector_model(self) -> Any:
+        def load() -> Any:
+            from reelproof.detector import load_detector
+
+            return load_detector(self.options.detector_model)
+
+        return self._resource("detector", load)
+
+    def store(self) -> Any:
+        def load() -> Any:
+            from reelproof.core.paths import manifest_store_path
+            from reelproof.provenance import SqliteManifestStore
+
+            return SqliteManifestStore(self.options.manifest_store or manifest_store_path())
+
+        return self._resource("store", load)
+
+    def load(self) -> dict[str, str]:
+        """Load every enabled resource now; returns name -> error for those that failed."""
+        wanted: list[tuple[bool, Callable[[], Any]]] = [
+            (self.options.provenance, self.trust),
+            (self.options.watermark, self.keyring),
+            (self.options.detector, self.detector_model),
+            (self.options.store_lookup, self.store),
+        ]
+        for enabled, getter in wanted:
+            if enabled:
+                try:
+                    getter()
+                except _Unavailable:
+                    pass
+        return dict(self._load_errors)
+
+    def versions(self) -> dict[str, str]:
+        """Tool and model versions recorded in every verdict."""
+        out = {
+            "reelproof": _package_version("reelproof"),
+            "c2pa-python": _package_version("c2pa-python"),
+            "av": _package_version("av"),
+        }
+        det = self._loaded.get("detector")
+        if det is not None:
+            out["detector_model"] = str(getattr(det, "name", None) or type(det).__name__)
+            version = getattr(det, "version", None)
+            if version is not None:
+                out["detector_model_version"] = str(version)
+        ring = self._loaded.get("keyring")
+        if ring is not None:
+            out["watermark_keys"] = ",".join(str(k.key_id) for k in ring.keys)
+        return out
+
+    def describe_models(self) -> dict[str, Any]:
+        """Per signal: enabled, loaded or not (with the reason), and what was loaded."""
+        opts = self.options
+        enabled = {
+            "provenance": opts.provenance,
+            "watermark": opts.watermark,
+            "detector": opts.detector,
+            "store_lookup": opts.store_lookup,
+        }
+        resource = {
+            "provenance": "trust",
+            "watermark": "keyring",
+            "detector": "detector",
+            "store_lookup": "store",
+        }
+        out: dict[str, Any] = {}
+        for signal, on in enabled.items():
+            name = resource[signal]
+            entry: dict[str, Any] = {"enabled": on}
+            if name in self._loaded:
+                entry["status"] = "loaded"
+            elif name in self._load_errors:
+                entry["status"] = "unavailable"
+                entry["reason"] = self._load_errors[name]
+            else:
+                entry["status"] = "not loaded" if on else "disabled"
+            out[signal] = entry
+        ring = self._loaded.get("keyring")
+        if ring is not None:
+            out["watermark"]["keys"] = [
+                {"key_id": k.key_id, "demo": bool(getattr(k, "is_demo", False))} for k in ring.keys
+            ]
+        det = self._loaded.get("detector")
+        if det is not None:
+            out["detector"]["model"] = str(getattr(det, "name", None) or type(det).__name__)
+        trust = self._loaded.get("trust")
+        if trust is not None:
+            out["provenance"]["trust_anchors"] = bool(getattr(trust, "anchors_pem", None))
+        store = self._loaded.get("store")
+        if store is not None:
+            out["store_lookup"]["store"] = str(getattr(store, "path", ""))
+        return out
+
+    # -- the pipeline ------------------------------------------------------------------------
+    def verify(self, path: Path | str, progress: ProgressFn | None = None) -> Verdict:
+        """Verify one clip. See the module docstring for the order of the checks.
+
+        Args:
+            path: the video file.
+            progress: optional ``progress(stage, state)`` callback.
+
+        Returns:
+            The fused verdict with every signal's raw result.
+
+        Raises:
+            InputError: the file is missing, corrupt, unsupported or over a limit (raised by the
+                probe, before any decoding).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"no such file: {path}", hint="give the path of a video file")
+        started = time.perf_counter()
+        watch = _Stopwatch(progress)
+        from reelproof.core.io import probe
+
+        limits = self.limits()
+        media = watch.run("probe", lambda: probe(path, limits))
+        opts = self.options
+        jobs: dict[str, Callable[[], Any]] = {"hash": lambda: sha256_file(path)}
+        if opts.provenance:
+            jobs["provenance"] = lambda: self._run_provenance(path)
+        if opts.watermark:
+            jobs["watermark"] = lambda: self._run_watermark(path)
+        if opts.detector:
+            jobs["detector"] = lambda: self._run_detector(path)
+        results = self._run_all(jobs, watch)
+        digest = results["hash"]
+        assert isinstance(digest, str)
+        prov = results.get("provenance", _skipped())
+        wm = results.get("watermark", _skipped())
+        det = results.get("detector", _skipped())
+        wm = self._maybe_recover(path, prov, wm, watch)
+        facts = SignalFacts(
+            provenance_status=prov.status,
+            watermark_status=wm.status,
+            detector_status=det.status,
+            provenance=_provenance_facts(prov),
+            watermark=_watermark_facts(wm),
+            recovery=_recovery_facts(wm),
+            detector=_detector_facts(det),
+            errors={
+                name: r.reason or ""
+                for name, r in (("provenance", prov), ("watermark", wm), ("detector", det))
+                if r.reason
+            },
+        )
+        fusion = watch.run("fusion", lambda: fuse(facts))
+        for name, result in (("provenance", prov), ("watermark", wm), ("detector", det)):
+            if result.status is SignalStatus.SKIPPED:
+                watch.skip(name, "skipped")
+        return Verdict(
+            verdict=fusion.verdict,
+            summary=fusion.summary,
+            ai_generated=fusion.ai_generated,
+            synthetic_likelihood=fusion.synthetic_likelihood,
+            evidence=fusion.evidence,
+            filename=path.name,
+            sha256=digest,
+            size_bytes=path.stat().st_size,
+            media=_media_dict(media),
+            provenance=prov,
+            watermark=wm,
+            detector=det,
+            timings=watch.ordered(),
+            versions=self.versions(),
+            analyzed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            total_seconds=time.perf_counter() - started,
+        )
+
+    def _run_all(self, jobs: dict[str, Callable[[], Any]], watch: _Stopwatch) -> dict[str, Any]:
+        if not self.options.parallel:
+            return {name: watch.run(name, fn) for name, fn in jobs.items()}
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="verify") as pool:
+            futures: dict[str, Future[Any]] = {
+                name: pool.submit(watch.run, name, fn) for name, fn in jobs.items()
+            }
+            return {name: fut.result() for name, fut in futures.items()}
+
+    def _signal(self, fn: Callable[[], dict[str, Any]]) -> SignalResult:
+        start = time.perf_counter()
+        try:
+            report = fn()
+        except _Unavailable as err:
+            return SignalResult(SignalStatus.UNAVAILABLE, str(err), time.perf_counter() - start)
+        except ReelProofError as err:
+            return SignalResult(SignalStatus.ERROR, str(err), time.perf_counter() - start)
+        return SignalResult(SignalStatus.OK, None, time.perf_counter() - start, report)
+
+    def _run_provenance(self, path: Path) -> SignalResult:
+        def run() -> dict[str, Any]:
+            from reelproof.provenance import is_dev_certificate, verify
+
+            report = verify(path, trust=self.trust())
+            body: dict[str, Any] = report.to_dict()
+            body["dev_certificate"] = bool(_safe(lambda: is_dev_certificate(report)))
+            return body
+
+        return self._signal(run)
+
+    def _run_watermark(self, path: Path) -> SignalResult:
+        def run() -> dict[str, Any]:
+            from reelproof.watermark import detect_file
+
+            reading = detect_file(
+                path, keyring=self.keyring(), max_frames=self.options.watermark_max_frames
+            )
+            body: dict[str, Any] = reading.to_dict()
+            return body
+
+        return self._signal(run)
+
+    def _run_detector(self, path: Path) -> SignalResult:
+        def run() -> dict[str, Any]:
+            model = self.detector_model()
+            score = model.score_file(path, max_frames=self.options.detector_max_frames)
+            body: dict[str, Any] = score.to_dict()
+            return body
+
+        return self._signal(run)
+
+    def _maybe_recover(
+        self, path: Path, prov: SignalResult, wm: SignalResult, watch: _Stopwatch
+    ) -> SignalResult:
+        """Look the watermark id up in the manifest store when the credentials are missing."""
+        payload = wm.report.get("payload")
+        wanted = (
+            self.options.store_lookup
+            and wm.status is SignalStatus.OK
+            and bool(wm.report.get("detected"))
+            and bool(payload)
+            and prov.report.get("state") in (None, "absent")
+        )
+        if not wanted:
+            return wm
+
+        def lookup() -> dict[str, Any]:
+            from reelproof.provenance import recover_from_store
+
+            try:
+                store = self.store()
+            except _Unavailable as err:
+                return {"found": False, "error": f"manifest store unavailable: {err}"}
+            try:
+                recovered = recover_from_store(path, str(payload), store, self.trust())
+            except ReelProofError as err:
+                return {"found": False, "error": str(err)}
+            if recovered is None:
+                return {"found": False}
+            body: dict[str, Any] = recovered.to_dict()
+            body.setdefault("found", True)
+            return body
+
+        try:
+            recovered = watch.run("store_lookup", lookup)
+        except _Unavailable as err:
+            recovered = {"found": False, "error": str(err)}
+        return SignalResult(
+            wm.status, wm.reason, wm.seconds, wm.report, {"recovered_manifest": recovered}
+        )
+
+
+class _Unavailable(Exception):
+    """A resource (model, keys, trust list, store) could not be loaded."""
+
+
+def _skipped() -> SignalResult:
+    return SignalResult(SignalStatus.SKIPPED, "turned off by the caller")
+
+
+def _safe(fn: Callable[[], T]) -> T | None:
+    try:
+        return fn()
+    except Exception:  # a helper's failure must not hide the main reading
+        return None
+
+
+def _media_dict(media: Any) -> dict[str, Any]:
+    body = media.to_dict() if hasattr(media, "to_dict") else to_jsonable(media)
+    assert isinstance(body, dict)
+    return body
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        for key in ("common_name", "name", "organization", "subject"):
+            if value.get(key):
+                return str(value[key])
+        return None
+    return str(value)
+
+
+def _provenance_facts(sig: SignalResult) -> ProvenanceFacts | None:
+    if sig.status is not SignalStatus.OK:
+        return None
+    rep = sig.report
+    return ProvenanceFacts(
+        state=str(rep.get("state", "absent")),
+        signer=_str_or_none(rep.get("signer")),
+        digital_source_type=_str_or_none(rep.get("digital_source_type")),
+        codes=tuple(str(c) for c in rep.get("codes") or ()),
+        dev_certificate=bool(rep.get("dev_certificate")),
+    )
+
+
+def _watermark_facts(sig: SignalResult) -> WatermarkFacts | None:
+    if sig.status is not SignalStatus.OK:
+        return None
+    rep = sig.report
+    p_value = rep.get("p_value")
+    return WatermarkFacts(
+        detected=bool(rep.get("detected")),
+        evaluable=bool(rep.get("evaluable", True)),
+        p_value=float(p_value) if p_value is not None else None,
+        payload=_str_or_none(rep.get("payload")),
+        payload_verified=bool(rep.get("payload_verified")),
+        key_id=_str_or_none(rep.get("key_id")),
+        method=_str_or_none(rep.get("method")),
+        reason=_str_or_none(rep.get("reason")),
+    )
+
+
+def _recovery_facts(sig: SignalResult) -> RecoveryFacts | None:
+    rec = sig.extra.get("recovered_manifest")
+    if not isinstance(rec, dict):
+        return None
+    report = rec.get("report") if isinstance(rec.get("report"), dict) else rec
+    assert isinstance(report, dict)
+    return RecoveryFacts(
+        found=bool(rec.get("found")),
+        state=_str_or_none(report.get("state")),
+        signer=_str_or_none(report.get("signer")),
+        digital_source_type=_str_or_none(report.get("digital_source_type")),
+    )
+
+
+def _detector_facts(sig: SignalResult) -> DetectorFacts | None:
+    if sig.status is not SignalStatus.OK:
+        return None
+    rep = sig.report
+    p = rep.get("p_synthetic")
+    return DetectorFacts(
+        p_synthetic=float(p) if p is not None else None,
+        label=str(rep.get("label", "inconclusive")),
+        model=_str_or_none(rep.get("model")),
+        reason=_str_or_none(rep.get("reason")),
+    )
+
+
+def verify_clip(
+    path: Path | str, options: VerifyOptions | None = None, progress: ProgressFn | None = None
+) -> Verdict:
+    """Verify one clip with a fresh :class:`Verifier` (use a ``Verifier`` to verify many).
+
+    Args:
+        path: the video file.
+        options: which signals to run and with which resources.
+        progress: optional ``progress(stage, state)`` callback.
+
+    Returns:
+        The fused :class:`Verdict`.
+    """
+    return Verifier(options).verify(path, progress)
