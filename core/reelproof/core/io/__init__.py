@@ -1,0 +1,39 @@
+"""Safe, streaming video I/O on PyAV.
+
+- ``probe(path, limits)`` reads the header (no decoding) and enforces ``MediaLimits``.
+- ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips.
+- ``VideoWriter`` / ``write_clip`` write H.264/H.265 (BT.709 limited, yuv420p, +faststart)
+  atomically, with audio copied from a source file.
+
+Inputs are local files only, opened with a demuxer forced from an allow-list chosen from the
+file's bytes; playlists and URLs are refused; every failure is a ``ReelProofError``.
+Frames are never rotated: ``MediaInfo.rotation`` reports the display rotation.
+"""
+
+from reelproof.core.io.colour import SourceColour, source_colour
+from reelproof.core.io.limits import (
+    ALLOWED_CONTAINERS,
+    ALLOWED_VIDEO_CODECS,
+    DEFAULT_LIMITS,
+    MediaLimits,
+)
+from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
+from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
+from reelproof.core.io.writer import VideoWriter, write_clip
+
+__all__ = [
+    "ALLOWED_CONTAINERS",
+    "ALLOWED_VIDEO_CODECS",
+    "DEFAULT_LIMITS",
+    "DISPLAY_SIZE_KEY",
+    "FrameChunk",
+    "MediaInfo",
+    "MediaLimits",
+    "SourceColour",
+    "VideoWriter",
+    "iter_chunks",
+    "probe",
+    "read_clip",
+    "source_colour",
+    "write_clip",
+]

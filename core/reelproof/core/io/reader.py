@@ -1,0 +1,304 @@
+"""Streaming frame reader: RGB chunks with timestamps; a long video is never held whole."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+from av.video.reformatter import ColorRange, VideoReformatter
+
+from reelproof.core.clip import Clip, FrameArray
+from reelproof.core.errors import InputError, LimitExceededError, MediaDecodeError
+from reelproof.core.io._safety import av_errors
+from reelproof.core.io.colour import SourceColour, source_colour
+from reelproof.core.io.limits import DEFAULT_LIMITS, MediaLimits
+from reelproof.core.io.probe import MediaInfo, open_and_probe
+
+# A damaged sample table can end the stream early without any decoder error; a count this far
+# under the container's exact declaration is reported as truncation. The slack covers frames
+# dropped by edit lists.
+_MISSING_FRAMES_SLACK = 0.02
+
+
+@dataclass(frozen=True)
+class FrameChunk:
+    """A run of consecutive decoded frames (after ``stride``).
+
+    Attributes:
+        frames: (n, H, W, 3) uint8 RGB, full range, in stored orientation (rotation not applied).
+        timestamps: (n,) float64 presentation times in seconds from the stream start.
+        start_index: position of ``frames[0]`` in the reader's output (0, n, 2n, ...).
+        source_indices: (n,) int64 presentation-order index of each frame in the source video
+            (differs from ``start_index + i`` when ``stride > 1``).
+    """
+
+    frames: FrameArray
+    timestamps: npt.NDArray[np.float64]
+    start_index: int
+    source_indices: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+
+def iter_chunks(
+    path: str | os.PathLike[str],
+    chunk_frames: int = 16,
+    stride: int = 1,
+    max_frames: int | None = None,
+    limits: MediaLimits = DEFAULT_LIMITS,
+) -> Iterator[FrameChunk]:
+    """Decode ``path`` into RGB chunks of at most ``chunk_frames`` frames.
+
+    The file is probed (and every limit checked) when this function is called, before the
+    first frame is decoded; decoding happens as the iterator is consumed, so memory stays at one
+    chunk plus the decoder's own buffers however long the video is.
+
+    Colour: the stream's matrix and range tags are honoured (untagged: BT.709 from 720 lines
+    up, BT.601 below, limited range) and RGB comes out full range. Rotation metadata is NOT
+    applied: frames are in stored orientation, ``probe(path).rotation`` says how to turn them.
+
+    Args:
+        path: local video file.
+        chunk_frames: frames per chunk (the last chunk may be shorter).
+        stride: keep every ``stride``-th frame (all frames are still decoded).
+        max_frames: stop after yielding this many frames.
+        limits: bounds; ``decode_timeout_s`` bounds the whole iteration.
+
+    Yields:
+        ``FrameChunk`` objects in presentation order.
+
+    Raises:
+        MediaDecodeError: corrupt or truncated data, or no decodable frame.
+        LimitExceededError: a limit is exceeded (checked before decoding where the header
+            tells, else while decoding).
+        UnsupportedMediaError: see ``probe``.
+    """
+    _check_positive("chunk_frames", chunk_frames)
+    _check_positive("stride", stride)
+    if max_frames is not None:
+        _check_positive("max_frames", max_frames)
+    container, stream, info = open_and_probe(path, limits)
+    return _decode_chunks(container, stream, info, chunk_frames, stride, max_frames, limits)
+
+
+def read_clip(
+    path: str | os.PathLike[str],
+    max_frames: int | None = None,
+    stride: int = 1,
+    limits: MediaLimits = DEFAULT_LIMITS,
+) -> Clip:
+    """Decode a short video into a ``Clip`` (frames (T, H, W, 3) uint8 RGB, read-only).
+
+    The clip's ``fps`` is the source's average rate divided by ``stride``; its ``timestamps``
+    carry the real presentation times (use them for VFR sources). Audio is not decoded (write
+    it back with ``VideoWriter(..., audio_from=path)``).
+
+    Raises:
+        LimitExceededError: the frames would exceed ``limits.max_clip_bytes``; stream the
+            file with ``iter_chunks`` instead.
+        (and everything ``iter_chunks`` raises)
+    """
+    _check_positive("stride", stride)
+    info_container, _stream, info = open_and_probe(path, limits)
+    info_container.close()
+    expected = -(-info.frames // stride) if info.frames else 0
+    if max_frames is not None:
+        expected = min(expected, max_frames)
+    frame_bytes = info.width * info.height * 3
+    if expected * frame_bytes > limits.max_clip_bytes:
+        raise LimitExceededError(
+            f"{info.path}: {expected} frames of {info.width}x{info.height} need "
+            f"{expected * frame_bytes / 2**30:.1f} GiB, over the in-memory limit of "
+            f"{limits.max_clip_bytes / 2**30:.1f} GiB",
+            hint="stream it with reelproof.core.io.iter_chunks, or pass max_frames / stride",
+        )
+    chunks: list[FrameChunk] = []
+    held = 0
+    for chunk in iter_chunks(path, 64, stride, max_frames, limits):
+        held += chunk.frames.nbytes
+        if held > limits.max_clip_bytes:  # the header under-declared the frame count
+            raise LimitExceededError(
+                f"{info.path}: decoded frames exceed the in-memory limit of "
+                f"{limits.max_clip_bytes / 2**30:.1f} GiB",
+                hint="stream it with reelproof.core.io.iter_chunks",
+            )
+        chunks.append(chunk)
+    frames = np.concatenate([c.frames for c in chunks]) if len(chunks) > 1 else chunks[0].frames
+    stamps = np.concatenate([c.timestamps for c in chunks])
+    return Clip(frames=frames, fps=Fraction(info.fps) / stride, timestamps=stamps)
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _decode_chunks(
+    container: Any,
+    stream: Any,
+    info: MediaInfo,
+    chunk_frames: int,
+    stride: int,
+    max_frames: int | None,
+    limits: MediaLimits,
+) -> Iterator[FrameChunk]:
+    deadline = time.monotonic() + limits.decode_timeout_s
+    name = os.path.basename(info.path)
+    _configure_decoder(stream, limits)
+    state = _ChunkState(chunk_frames, info.height, info.width)
+    colour: SourceColour | None = None
+    reformatter = VideoReformatter()
+    time_base = stream.time_base
+    start = stream.start_time if stream.start_time is not None else 0
+    decoded = 0
+    try:
+        with av_errors(info.path, "decode"):
+            for packet in container.demux(stream):
+                if time.monotonic() > deadline:
+                    raise LimitExceededError(
+                        f"{name}: decoding took longer than {limits.decode_timeout_s:.0f} s",
+                        hint="raise MediaLimits.decode_timeout_s if the file is trusted",
+                    )
+                for frame in packet.decode():
+                    index = decoded
+                    decoded += 1
+                    if decoded > limits.max_frames:
+                        raise LimitExceededError(
+                            f"{name}: more than {limits.max_frames:,} frames",
+                            hint="raise MediaLimits.max_frames",
+                        )
+                    if index % stride:
+                        continue
+                    if colour is None:
+                        colour = _first_frame_checks(frame, info, limits)
+                    rgb = _to_rgb(reformatter, frame, colour, info)
+                    if frame.pts is not None and time_base is not None:
+                        stamp = float((frame.pts - start) * time_base)
+                    else:
+                        stamp = float(index / info.fps)
+                    chunk = state.add(rgb, stamp, index)
+                    if chunk is not None:
+                        yield chunk
+                    if max_frames is not None and state.emitted >= max_frames:
+                        break
+                else:
+                    continue
+                break  # max_frames reached
+        last = state.flush()
+        if last is not None:
+            yield last
+        if state.emitted == 0:
+            raise MediaDecodeError(
+                f"{name}: no frame could be decoded", hint="the file is corrupt or empty"
+            )
+        _check_complete(info, decoded, max_frames, state.emitted, limits)
+    finally:
+        container.close()
+
+
+def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
+    cc = stream.codec_context
+    cc.thread_type = "AUTO"  # frame + slice threads: several times faster on long GOPs
+    cc.thread_count = 0
+    options = {"max_pixels": str(limits.max_pixels_per_frame)}
+    if limits.strict_decode:
+        options["err_detect"] = "explode"
+    cc.options = options
+
+
+def _first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> SourceColour:
+    """The first frame's size must match the header; its tags choose the colour conversion."""
+    if (frame.width, frame.height) != (info.coded_width, info.coded_height):
+        raise MediaDecodeError(
+            f"{os.path.basename(info.path)}: frames are {frame.width}x{frame.height} but the "
+            f"header says {info.coded_width}x{info.coded_height}",
+            hint="the file is corrupt or crafted; re-export it",
+        )
+    return source_colour(
+        int(frame.colorspace),
+        int(frame.color_range),
+        frame.format.name,
+        frame.width,
+        frame.height,
+    )
+
+
+def _to_rgb(
+    reformatter: VideoReformatter, frame: Any, colour: SourceColour, info: MediaInfo
+) -> FrameArray:
+    if (frame.width, frame.height) != (info.coded_width, info.coded_height):
+        raise MediaDecodeError(
+            f"{os.path.basename(info.path)}: the frame size changes mid-stream "
+            f"({frame.width}x{frame.height}); ReelProof reads fixed-size videos only"
+        )
+    rgb_frame = reformatter.reformat(
+        frame,
+        format="rgb24",
+        src_colorspace=colour.matrix,
+        src_color_range=colour.color_range,
+        dst_color_range=ColorRange.JPEG,
+    )
+    rgb = rgb_frame.to_ndarray()  # (coded H, coded W, 3) uint8, maybe a view of the frame
+    return cast(FrameArray, rgb)
+
+
+class _ChunkState:
+    """Fills a preallocated (chunk, H, W, 3) buffer and hands it out when full."""
+
+    def __init__(self, chunk_frames: int, height: int, width: int) -> None:
+        self.chunk_frames = chunk_frames
+        self.height = height
+        self.width = width
+        self.emitted = 0
+        self._new_buffer()
+
+    def _new_buffer(self) -> None:
+        self.frames = np.empty((self.chunk_frames, self.height, self.width, 3), np.uint8)
+        self.stamps = np.empty(self.chunk_frames, np.float64)
+        self.indices = np.empty(self.chunk_frames, np.int64)
+        self.filled = 0
+
+    def add(self, rgb: FrameArray, stamp: float, index: int) -> FrameChunk | None:
+        # Crop even-padded frames back to the true size (a no-op slice for normal files).
+        self.frames[self.filled] = rgb[: self.height, : self.width]
+        self.stamps[self.filled] = stamp
+        self.indices[self.filled] = index
+        self.filled += 1
+        self.emitted += 1
+        return self.flush() if self.filled == self.chunk_frames else None
+
+    def flush(self) -> FrameChunk | None:
+        if self.filled == 0:
+            return None
+        n = self.filled
+        chunk = FrameChunk(
+            frames=self.frames[:n],
+            timestamps=self.stamps[:n],
+            start_index=self.emitted - n,
+            source_indices=self.indices[:n],
+        )
+        self._new_buffer()
+        return chunk
+
+
+def _check_complete(
+    info: MediaInfo, decoded: int, max_frames: int | None, emitted: int, limits: MediaLimits
+) -> None:
+    """Report truncation when far fewer frames decoded than the container declared."""
+    if max_frames is not None and emitted >= max_frames:
+        return
+    if not (info.frames_exact and limits.strict_decode):
+        return
+    if decoded < info.frames * (1 - _MISSING_FRAMES_SLACK) - 1:
+        raise MediaDecodeError(
+            f"{os.path.basename(info.path)}: only {decoded} of the {info.frames} frames the "
+            "container declares could be decoded (truncated or damaged file)",
+            hint="re-download or re-export the file",
+        )
