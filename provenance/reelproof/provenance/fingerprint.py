@@ -1,0 +1,127 @@
+"""Perceptual fingerprint of a clip: a sequence of per-frame 64-bit DCT hashes with timestamps.
+
+Kept with a stored manifest so that a clip found again through its watermark can be compared
+with the clip that was signed: re-encoding, remuxing and mild scaling keep the hashes close
+(a few bits of 64); different content lands near 32 bits apart. Computed from decoded frames, so
+it does not care about the container.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy.fft import dctn
+
+FINGERPRINT_VERSION = "rp-dct64-1"
+FINGERPRINT_THRESHOLD = 0.2
+"""Mean fraction of differing hash bits below which two clips count as the same content."""
+_HASH_SIDE = 32  # frames are reduced to 32x32 luma before the DCT
+_LOW = 8  # an 8x8 block of low frequencies makes the 64-bit hash
+_MAX_TIME_GAP_S = 0.5  # a stored sample with no query frame this close counts as a full mismatch
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Per-frame perceptual hashes of a clip.
+
+    Attributes:
+        timestamps: presentation times (seconds) of the hashed frames.
+        hashes: 64-bit hashes, one per timestamp.
+        version: hash recipe id (hashes of different recipes never compare).
+    """
+
+    timestamps: tuple[float, ...]
+    hashes: tuple[int, ...]
+    version: str = FINGERPRINT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": self.version, "timestamps": list(self.timestamps), "hashes": [f"{h:016x}" for h in self.hashes]}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Fingerprint:
+        body = json.loads(text)
+        return cls(
+            timestamps=tuple(float(t) for t in body["timestamps"]),
+            hashes=tuple(int(h, 16) for h in body["hashes"]),
+            version=str(body["version"]),
+        )
+
+
+def _luma_32(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """(n, H, W, 3) uint8 RGB -> (n, 32, 32) float64 luma by block averaging."""
+    luma = frames[..., 0] * 0.299 + frames[..., 1] * 0.587 + frames[..., 2] * 0.114
+    n, height, width = luma.shape
+    rows = np.linspace(0, height, _HASH_SIDE + 1).astype(int)
+    cols = np.linspace(0, width, _HASH_SIDE + 1).astype(int)
+    # Area averaging via cumulative sums: robust to any frame size, no resampling library.
+    integral = np.zeros((n, height + 1, width + 1))
+    integral[:, 1:, 1:] = luma.cumsum(1).cumsum(2)
+    r0, r1 = rows[:-1], rows[1:]
+    c0, c1 = cols[:-1], cols[1:]
+    total = (
+        integral[:, r1][:, :, c1] - integral[:, r0][:, :, c1] - integral[:, r1][:, :, c0] + integral[:, r0][:, :, c0]
+    )
+    area = np.maximum(np.outer(r1 - r0, c1 - c0), 1)
+    result: npt.NDArray[np.float64] = total / area
+    return result
+
+
+def hash_frames(frames: npt.NDArray[np.uint8]) -> list[int]:
+    """64-bit DCT hash of each frame of (n, H, W, 3) uint8 RGB."""
+    small = _luma_32(frames)
+    coeffs = dctn(small, axes=(1, 2), norm="ortho")[:, :_LOW, :_LOW].reshape(len(small), -1)
+    # Compare with the median of the AC terms; the DC term (overall brightness) is left out.
+    median = np.median(coeffs[:, 1:], axis=1, keepdims=True)
+    bits = coeffs > median
+    weights = 1 << np.arange(63, -1, -1, dtype=np.uint64)
+    return [int(np.sum(weights[row])) for row in bits]
+
+
+def fingerprint_frames(
+    frames: npt.NDArray[np.uint8], timestamps: npt.NDArray[np.float64], max_samples: int = 32
+) -> Fingerprint:
+    """Fingerprint decoded frames (n, H, W, 3) uint8 RGB with their (n,) float64 times (s)."""
+    count = len(frames)
+    if count == 0:
+        return Fingerprint((), ())
+    picks = np.unique(np.linspace(0, count - 1, min(count, max_samples)).round().astype(int))
+    hashes = hash_frames(np.asarray(frames)[picks])
+    return Fingerprint(tuple(float(t) for t in np.asarray(timestamps)[picks]), tuple(hashes))
+
+
+def fingerprint_file(path: Path | str, max_samples: int = 32, max_frames: int | None = 3000) -> Fingerprint:
+    """Fingerprint a video file by decoding it (``reelproof.core.io``), one chunk at a time."""
+    from reelproof.core.io import iter_chunks, probe
+
+    info = probe(path)
+    stride = max(1, info.frames // max_samples) if info.frames else 1
+    stamps: list[float] = []
+    hashes: list[int] = []
+    for chunk in iter_chunks(path, chunk_frames=16, stride=stride, max_frames=max_frames):
+        hashes.extend(hash_frames(chunk.frames))
+        stamps.extend(float(t) for t in chunk.timestamps)
+    return Fingerprint(tuple(stamps), tuple(hashes))
+
+
+def fingerprint_distance(stored: Fingerprint, query: Fingerprint) -> float:
+    """Mean fraction of differing bits between each stored hash and the query frame nearest in time.
+
+    Returns 1.0 when nothing can be compared (empty fingerprints or different recipes).
+    """
+    if stored.version != query.version or not stored.hashes or not query.hashes:
+        return 1.0
+    q_times = np.asarray(query.timestamps)
+    distances: list[float] = []
+    for stamp, value in zip(stored.timestamps, stored.hashes, strict=True):
+        nearest = int(np.argmin(np.abs(q_times - stamp)))
+        if abs(q_times[nearest] - stamp) > _MAX_TIME_GAP_S:
+            distances.append(0.5)  # unrelated content differs in about half the bits
+            continue
+        distances.append(bin(value ^ query.hashes[nearest]).count("1") / 64)
+    return float(np.mean(distances))

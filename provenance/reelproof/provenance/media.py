@@ -1,0 +1,60 @@
+"""Container sniffing for C2PA: which MIME type c2pa should use, and which files cannot carry it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from reelproof.core.errors import InputError, MediaDecodeError, UnsupportedMediaError
+
+C2PA_VIDEO_MIME = {"mp4": "video/mp4", "mov": "video/quicktime", "m4v": "video/x-m4v"}
+_ISO_BMFF_FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
+def sniff_mime(path: Path) -> str:
+    """The MIME type c2pa should read ``path`` as, from its first bytes.
+
+    Returns:
+        ``video/mp4``, ``video/quicktime``, ``video/x-m4v`` or ``video/x-msvideo``.
+
+    Raises:
+        InputError: the file does not exist or is empty.
+        UnsupportedMediaError: WebM/Matroska (C2PA defines no embedding there) or an unknown
+            format.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except FileNotFoundError as err:
+        raise InputError(f"{path} does not exist", hint="check the path") from err
+    except IsADirectoryError as err:
+        raise InputError(f"{path} is a folder, not a video file") from err
+    if not head:
+        raise MediaDecodeError(f"{path.name} is empty")
+    if len(head) >= 12 and head[4:8] in _ISO_BMFF_FIRST_BOXES:
+        brand = head[8:12] if head[4:8] == b"ftyp" else b"qt  "
+        if brand == b"qt  ":
+            return C2PA_VIDEO_MIME["mov"]
+        if brand.startswith(b"M4V"):
+            return C2PA_VIDEO_MIME["m4v"]
+        return C2PA_VIDEO_MIME["mp4"]
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "video/x-msvideo"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        raise UnsupportedMediaError(
+            f"{path.name} is WebM/Matroska: C2PA defines no way to embed credentials there",
+            hint="re-encode to MP4 (H.264) before signing, or keep the manifest in the store",
+        )
+    raise UnsupportedMediaError(
+        f"{path.name} is not an MP4, MOV, M4V or AVI file",
+        hint="C2PA video credentials are supported for MP4/MOV/M4V/AVI",
+    )
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (constant memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
