@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from reelproof.core.errors import ReelProofError
@@ -61,17 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: list[str]) -> int:
-    """Dispatch ``args`` and map exceptions to exit codes."""
+    """Dispatch ``args`` and map exceptions to exit codes.
+
+    Typer (standalone mode) formats usage errors itself and exits 2; ReelProof errors pass
+    through it and become one line plus exit 3 here, never a traceback.
+    """
     try:
-        app(args=args, prog_name="reelproof", standalone_mode=False)
-    except click.exceptions.UsageError as err:
-        err.show()
-        return EXIT_USAGE
-    except click.exceptions.Exit as err:
-        return int(err.exit_code)
-    except click.exceptions.Abort:
-        sys.stderr.write("aborted\n")
-        return 130
+        app(args=args, prog_name="reelproof", standalone_mode=True)
+    except SystemExit as done:
+        return _exit_status(done.code)
     except ReelProofError as err:
         _report_error(err, _wants_json(args))
         return err.exit_code
@@ -79,3 +76,12 @@ def run(args: list[str]) -> int:
         sys.stderr.write("interrupted\n")
         return 130
     return EXIT_OK
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")  # sys.exit("message") convention
+    return EXIT_INTERNAL
