@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,7 @@ from reelproof.service.verdict import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("reelproof.service")
 ProgressFn = Callable[[str, str], None]
 """``progress(stage, state)`` with state ``started`` or ``done``; called from worker threads."""
 
@@ -53,9 +56,9 @@ class VerifyOptions:
         store_lookup: when the watermark is found but the credentials are missing, look the id up
             in the manifest store and verify the recovered manifest against the clip.
         manifest_store: SQLite manifest store; ``None`` uses ``$REELPROOF_HOME/manifests.sqlite``.
-        trust_anchors: PEM file of trusted root certificates; ``None`` trusts the local
-            development PKI only (``reelproof keys init-dev``), which reports as "valid, untrusted"
-            elsewhere.
+        trust_anchors: PEM file of trusted root certificates; ``None`` trusts no root (intact
+            credentials then read "valid, untrusted"), except with ``REELPROOF_ENV=dev``, where
+            the local development PKI (``reelproof keys init-dev``) is trusted.
         detector_model: classifier folder; ``None`` uses the packaged default.
         watermark_max_frames: cap on frames the watermark detector reads (it stops early once
             the evidence is decisive).
@@ -113,7 +116,8 @@ class SignalResult(Result):
     def body(self, required: tuple[str, ...]) -> dict[str, Any]:
         """Flat JSON: the report's fields beside ``status``; ``required`` keys always present."""
         out: dict[str, Any] = {key: None for key in required}
-        out.update({k: v for k, v in self.report.items() if k != "schema"})
+        # ``path`` is where this process saw the file: a server path is nobody's business.
+        out.update({k: v for k, v in self.report.items() if k not in ("schema", "path")})
         if "schema" in self.report:
             out["report_schema"] = self.report["schema"]
         out.update(self.extra)
@@ -270,7 +274,9 @@ class Verifier:
 
             if self.options.trust_anchors is not None:
                 return TrustConfig.from_files(self.options.trust_anchors)
-            return TrustConfig.dev()
+            if os.environ.get("REELPROOF_ENV", "").lower() == "dev":
+                return TrustConfig.dev()  # trust the local throwaway PKI: development only
+            return TrustConfig()  # no anchors: intact credentials read "valid, untrusted"
 
         return self._resource("trust", load)
 
@@ -289,6 +295,15 @@ class Verifier:
             return load_detector(self.options.detector_model)
 
         return self._resource("detector", load)
+
+    def open_store(self) -> Any:
+        """The manifest store, raising ``ConfigError`` when it cannot be opened."""
+        try:
+            return self.store()
+        except _Unavailable as err:
+            from reelproof.core.errors import ConfigError
+
+            raise ConfigError(f"the manifest store is unavailable: {err}") from err
 
     def store(self) -> Any:
         def load() -> Any:
@@ -467,8 +482,15 @@ class Verifier:
             report = fn()
         except _Unavailable as err:
             return SignalResult(SignalStatus.UNAVAILABLE, str(err), time.perf_counter() - start)
+        except ImportError as err:
+            reason = f"not installed ({err})"
+            return SignalResult(SignalStatus.UNAVAILABLE, reason, time.perf_counter() - start)
         except ReelProofError as err:
             return SignalResult(SignalStatus.ERROR, str(err), time.perf_counter() - start)
+        except Exception as err:  # a bug in one signal must not hide the other two
+            log.exception("signal failed")
+            reason = f"internal error: {type(err).__name__}: {err}"
+            return SignalResult(SignalStatus.ERROR, reason, time.perf_counter() - start)
         return SignalResult(SignalStatus.OK, None, time.perf_counter() - start, report)
 
     def _run_provenance(self, path: Path) -> SignalResult:
@@ -562,6 +584,7 @@ def _safe(fn: Callable[[], T]) -> T | None:
 def _media_dict(media: Any) -> dict[str, Any]:
     body = media.to_dict() if hasattr(media, "to_dict") else to_jsonable(media)
     assert isinstance(body, dict)
+    body.pop("path", None)  # a server-side path is nobody's business; ``filename`` names the clip
     return body
 
 
@@ -584,7 +607,9 @@ def _provenance_facts(sig: SignalResult) -> ProvenanceFacts | None:
         state=str(rep.get("state", "absent")),
         signer=_str_or_none(rep.get("signer")),
         digital_source_type=_str_or_none(rep.get("digital_source_type")),
-        codes=tuple(str(c) for c in rep.get("codes") or ()),
+        codes=tuple(
+            str(c.get("code")) if isinstance(c, dict) else str(c) for c in rep.get("codes") or ()
+        ),
         dev_certificate=bool(rep.get("dev_certificate")),
     )
 
@@ -610,13 +635,13 @@ def _recovery_facts(sig: SignalResult) -> RecoveryFacts | None:
     rec = sig.extra.get("recovered_manifest")
     if not isinstance(rec, dict):
         return None
-    report = rec.get("report") if isinstance(rec.get("report"), dict) else rec
-    assert isinstance(report, dict)
+    # Top-level ``state`` judges the stored manifest itself; the nested ``report`` validates it
+    # against this file, where the hard binding fails after any re-encode.
     return RecoveryFacts(
         found=bool(rec.get("found")),
-        state=_str_or_none(report.get("state")),
-        signer=_str_or_none(report.get("signer")),
-        digital_source_type=_str_or_none(report.get("digital_source_type")),
+        state=_str_or_none(rec.get("state")),
+        signer=_str_or_none(rec.get("signer")),
+        digital_source_type=_str_or_none(rec.get("digital_source_type")),
     )
 
 

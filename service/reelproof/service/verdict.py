@@ -328,6 +328,8 @@ def _choose(facts: SignalFacts, codes: set[str], likelihood: str) -> tuple[Verdi
     if "credentials_trusted" in codes and prov is not None:
         declared = _declared_phrase(prov.digital_source_type)
         text = f"Trusted Content Credentials from {prov.signer or 'an unnamed signer'}{declared}."
+        if prov.dev_certificate:
+            text += " The signer is a development certificate: trust it only in development."
         if marked:
             text += " The ReelProof watermark confirms an AI generator made it."
         return VerdictLabel.CREDENTIALS_TRUSTED, text

@@ -44,6 +44,7 @@ from reelproof.service.api.problems import (
     ProblemError,
     install_problem_handlers,
     problem_openapi,
+    status_for,
 )
 from reelproof.service.api.ratelimit import RateLimiter
 from reelproof.service.api.settings import ServiceSettings
@@ -294,9 +295,13 @@ async def _probe_upload(state: ServiceState, upload: Upload) -> Upload:
 
     try:
         media = await run_in_threadpool(probe, upload.path, state.light.limits())
-    except ReelProofError:
+    except ReelProofError as err:
         upload.path.unlink(missing_ok=True)
-        raise
+        status, slug = status_for(err)
+        # Name the client's file, never the server's temporary path.
+        detail = str(err).replace(str(upload.path), upload.filename)
+        detail = detail.replace(upload.path.name, upload.filename)
+        raise ProblemError(status, detail, slug) from err
     except Exception as err:  # a decoder bug on hostile input is still the input's fault
         upload.path.unlink(missing_ok=True)
         raise ProblemError(422, f"the file could not be read as video ({type(err).__name__})",

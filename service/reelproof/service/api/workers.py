@@ -177,9 +177,14 @@ class JobRunner:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._pool is not None:
+            # Terminate the workers outright: a running analysis stays "running" in the
+            # database and the next start requeues or fails it (see ``recover_after_restart``).
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(self._pool, "_processes", {}).values()):
+            for proc in procs:
                 proc.terminate()
+            for proc in procs:
+                proc.join(timeout=5)
 
     def inflight(self) -> int:
         with self._lock:

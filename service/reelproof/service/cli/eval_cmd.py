@@ -29,3 +29,17 @@ def eval_service_command(
 
     report = run_service_benchmark(out, load_seconds=load_seconds, concurrency=concurrency)
     typer.echo(f"wrote {report}")
+
+
+@eval_app.command("provenance")
+def eval_provenance_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/provenance.md"), "--out", help="Markdown file to write."
+    ),
+    size_mb: float = typer.Option(50.0, "--size-mb", help="Size of the sign/verify benchmark MP4."),
+) -> None:
+    """C2PA tamper suite (expected state per attack) and sign/verify time and memory."""
+    from reelproof.eval.provenance_bench import run_provenance_benchmark
+
+    report = run_provenance_benchmark(out, size_mb=size_mb)
+    typer.echo(f"wrote {report}")

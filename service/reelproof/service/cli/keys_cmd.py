@@ -49,3 +49,30 @@ def create_api_key_command(
         "only its hash is kept.",
         err=True,
     )
+
+
+@keys_app.command("init-dev")
+def init_dev_command(
+    directory: str = typer.Argument(..., help="Folder for the throwaway PKI (created, mode 0700)."),
+    force: bool = typer.Option(False, "--force", help="Replace a PKI already in DIRECTORY."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Make a throwaway C2PA root, intermediate and signing certificate, marked DEV ONLY."""
+    from reelproof.provenance import init_dev_pki
+
+    pki = init_dev_pki(directory, overwrite=force)
+    paths = {
+        "root_pem": str(pki.root_pem),
+        "chain_pem": str(pki.chain_pem),
+        "key_pem": str(pki.key_pem),
+    }
+    if as_json:
+        from reelproof.service.cli.output import print_json
+
+        print_json(paths)
+        return
+    for name, path in paths.items():
+        typer.echo(f"{name}: {path}")
+    typer.echo(
+        "DEV ONLY: never sign published content with these; never commit the keys.", err=True
+    )
