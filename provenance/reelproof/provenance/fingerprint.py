@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy.fft import dctn
 
 FINGERPRINT_VERSION = "rp-dct64-1"
 FINGERPRINT_THRESHOLD = 0.2
@@ -40,7 +39,11 @@ class Fingerprint:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"version": self.version, "timestamps": list(self.timestamps), "hashes": [f"{h:016x}" for h in self.hashes]}
+            {
+                "version": self.version,
+                "timestamps": list(self.timestamps),
+                "hashes": [f"{h:016x}" for h in self.hashes],
+            }
         )
 
     @classmethod
@@ -65,17 +68,35 @@ def _luma_32(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     r0, r1 = rows[:-1], rows[1:]
     c0, c1 = cols[:-1], cols[1:]
     total = (
-        integral[:, r1][:, :, c1] - integral[:, r0][:, :, c1] - integral[:, r1][:, :, c0] + integral[:, r0][:, :, c0]
+        integral[:, r1][:, :, c1]
+        - integral[:, r0][:, :, c1]
+        - integral[:, r1][:, :, c0]
+        + integral[:, r0][:, :, c0]
     )
     area = np.maximum(np.outer(r1 - r0, c1 - c0), 1)
     result: npt.NDArray[np.float64] = total / area
     return result
 
 
+def _dct_basis(size: int, keep: int) -> npt.NDArray[np.float64]:
+    """(keep, size) rows of the orthonormal DCT-II matrix: only the low frequencies are needed."""
+    k = np.arange(keep)[:, None]
+    n = np.arange(size)[None, :]
+    basis: npt.NDArray[np.float64] = np.cos(np.pi * (2 * n + 1) * k / (2 * size)) * np.sqrt(
+        2.0 / size
+    )
+    basis[0] /= np.sqrt(2.0)
+    return basis
+
+
+_BASIS = _dct_basis(_HASH_SIDE, _LOW)
+
+
 def hash_frames(frames: npt.NDArray[np.uint8]) -> list[int]:
     """64-bit DCT hash of each frame of (n, H, W, 3) uint8 RGB."""
     small = _luma_32(frames)
-    coeffs = dctn(small, axes=(1, 2), norm="ortho")[:, :_LOW, :_LOW].reshape(len(small), -1)
+    # 2-D DCT restricted to the 8x8 lowest frequencies: B @ X @ B.T for each frame.
+    coeffs = np.einsum("ij,njk,lk->nil", _BASIS, small, _BASIS).reshape(len(small), -1)
     # Compare with the median of the AC terms; the DC term (overall brightness) is left out.
     median = np.median(coeffs[:, 1:], axis=1, keepdims=True)
     bits = coeffs > median
@@ -95,7 +116,9 @@ def fingerprint_frames(
     return Fingerprint(tuple(float(t) for t in np.asarray(timestamps)[picks]), tuple(hashes))
 
 
-def fingerprint_file(path: Path | str, max_samples: int = 32, max_frames: int | None = 3000) -> Fingerprint:
+def fingerprint_file(
+    path: Path | str, max_samples: int = 32, max_frames: int | None = 3000
+) -> Fingerprint:
     """Fingerprint a video file by decoding it (``reelproof.core.io``), one chunk at a time."""
     from reelproof.core.io import iter_chunks, probe
 

@@ -72,7 +72,9 @@ class ManifestSpec:
                     hint="give the 64-bit watermark payload as hex, e.g. 0123456789abcdef",
                 )
             object.__setattr__(self, "watermark_id", wid)
-        object.__setattr__(self, "input_ingredients", tuple(Path(p) for p in self.input_ingredients))
+        object.__setattr__(
+            self, "input_ingredients", tuple(Path(p) for p in self.input_ingredients)
+        )
 
 
 def claim_generator_info(spec_agent: tuple[str, str] | None = None) -> list[dict[str, str]]:
@@ -130,9 +132,7 @@ def creation_definition(
     }
 
 
-def edit_definition(
-    title: str, parent_label: str, actions: list[dict[str, Any]]
-) -> dict[str, Any]:
+def edit_definition(title: str, parent_label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
     """The manifest definition of an edit: ``c2pa.opened`` the parent, then ``actions``."""
     opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [parent_label]}}
     return {

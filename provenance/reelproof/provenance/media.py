@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 from pathlib import Path
 
 from reelproof.core.errors import InputError, MediaDecodeError, UnsupportedMediaError
@@ -58,3 +59,47 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def mp4_duration_ms(path: Path) -> int | None:
+    """Duration from the movie header (``moov``/``mvhd``) by seeking over top-level boxes.
+
+    Cheap (a few reads, no demuxer); ``None`` when the file is not ISO-BMFF or has no mvhd.
+    """
+    try:
+        with path.open("rb") as handle:
+            end = handle.seek(0, 2)
+            offset = 0
+            while offset + 8 <= end:
+                handle.seek(offset)
+                size, kind = struct.unpack(">I4s", handle.read(8))
+                header = 8
+                if size == 1:
+                    size = int(struct.unpack(">Q", handle.read(8))[0])
+                    header = 16
+                elif size == 0:
+                    size = end - offset
+                if int(size) < header:
+                    return None
+                if kind == b"moov":
+                    body = handle.read(min(size - header, 1 << 20))
+                    return _mvhd_duration_ms(body)
+                offset += int(size)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def _mvhd_duration_ms(moov: bytes) -> int | None:
+    at = moov.find(b"mvhd")
+    if at < 4:
+        return None
+    version = moov[at + 4]
+    fields = moov[at + 8 :]
+    if version == 1:
+        timescale, duration = struct.unpack(">I Q", fields[16:28])
+    else:
+        timescale, duration = struct.unpack(">I I", fields[8:16])
+    if timescale == 0:
+        return None
+    return round(int(duration) * 1000 / int(timescale))

@@ -166,7 +166,7 @@ def init_dev_pki(
             hint="pass overwrite=True (CLI: --force) to replace it, or choose another folder",
         )
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = now - dt.timedelta(minutes=5)
     root_key = ec.generate_private_key(ec.SECP256R1())
     inter_key = ec.generate_private_key(ec.SECP256R1())
@@ -225,7 +225,7 @@ def issue_dev_leaf(
             hint="make one with `reelproof keys init-dev DIR`",
         ) from err
     assert isinstance(inter_key, ec.EllipticCurvePrivateKey)
-    start = not_before or dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     key = ec.generate_private_key(ec.SECP256R1())
     leaf = _issue(
         _name(f"ReelProof Dev Signer ({name})"), key.public_key(), inter.subject, inter_key,
@@ -281,7 +281,7 @@ def is_dev_certificate(
     signer = getattr(chain, "signer", chain)
     if hasattr(signer, "is_dev"):
         return bool(signer.is_dev)
-    if signer is None:
+    if not isinstance(signer, str | bytes | Path):
         return False
     certs = load_chain(signer)
     return any("DEV ONLY" in value for cert in certs for value in _names_of(cert))
@@ -289,7 +289,7 @@ def is_dev_certificate(
 
 def check_signing_certificate(cert: x509.Certificate, now: dt.datetime | None = None) -> None:
     """Raise a precise :class:`KeyMaterialError` when c2pa-rs would refuse this signing cert."""
-    moment = now or dt.datetime.now(dt.timezone.utc)
+    moment = now or dt.datetime.now(dt.UTC)
     subject = cert.subject.rfc4514_string()
     if cert.not_valid_after_utc < moment or cert.not_valid_before_utc > moment:
         raise KeyMaterialError(

@@ -41,7 +41,7 @@ from reelproof.provenance.manifest import (
     edit_definition,
     software_agent,
 )
-from reelproof.provenance.media import sha256_file, sniff_mime
+from reelproof.provenance.media import mp4_duration_ms, sha256_file, sniff_mime
 from reelproof.provenance.pki import DEV_MARKER, check_signing_certificate, load_chain
 from reelproof.provenance.trust import SIGNABLE_EKUS
 
@@ -97,7 +97,9 @@ class ProvenanceSigner:
                 "(c2pa-python crashes when its callback runs on a worker thread)",
                 hint="sign from a process pool, or use load_signer() with a PEM key",
             )
-        return c2pa.Signer.from_callback(self.callback, _ALGS[self.alg], self.chain_pem, self.tsa_url)
+        return c2pa.Signer.from_callback(
+            self.callback, _ALGS[self.alg], self.chain_pem, self.tsa_url
+        )
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,9 @@ def signer_from_callback(
         alg: COSE algorithm of the key.
         tsa_url: optional RFC 3161 timestamp server.
     """
-    text = _read(chain_pem, "certificate chain").decode() if isinstance(chain_pem, Path) else chain_pem
+    text = (
+        _read(chain_pem, "certificate chain").decode() if isinstance(chain_pem, Path) else chain_pem
+    )
     if alg not in _ALGS:
         raise ConfigError(f"unknown signing algorithm {alg!r}", hint=f"one of {sorted(_ALGS)}")
     leaf = _check_chain(text)
@@ -283,16 +287,6 @@ def _builder_settings() -> dict[str, Any]:
         # Spill the output to a temporary file above 16 MB instead of holding it in RAM.
         "core": {"backing_store_memory_threshold_in_mb": 16},
     }
-
-
-def _duration_ms(path: Path) -> int | None:
-    """Clip duration for the soft-binding timespan; ``None`` if it cannot be probed."""
-    try:
-        from reelproof.core.io import probe
-
-        return round(float(probe(path).duration) * 1000)
-    except (ImportError, ReelProofError, AttributeError, ValueError, TypeError):
-        return None
 
 
 def _translate(err: Exception, signer: ProvenanceSigner, src: Path) -> ReelProofError:
@@ -350,7 +344,12 @@ def _sign_with_builder(
 def sniff_ingredient_mime(path: Path) -> str:
     """MIME type of an ingredient: a video container, or a still image input."""
     suffix = path.suffix.lower()
-    images = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+    images = {
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".webp": "image/webp",
+    }
     if suffix in images:
         if not path.exists():
             raise InputError(f"ingredient {path} does not exist")
@@ -383,7 +382,7 @@ def sign(
         ingredients.append(
             ({"title": path.name, "relationship": "inputTo", "label": label}, Path(path))
         )
-    definition = creation_definition(spec, labels, _duration_ms(src))
+    definition = creation_definition(spec, labels, mp4_duration_ms(src))
     manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer)
     return SignResult(
         manifest_bytes=manifest,
@@ -392,7 +391,7 @@ def sign(
         mime=mime,
         watermark_id=spec.watermark_id,
         signer_subject=signer.subject,
-        signed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        signed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         seconds=time.perf_counter() - start,
     )
 
@@ -421,10 +420,10 @@ def sign_edit(
     agent = software_agent()
     records: list[dict[str, Any]] = []
     for action in actions or ("c2pa.edited",):
-        record = {"action": action} if isinstance(action, str) else dict(action)
+        record: dict[str, Any] = {"action": action} if isinstance(action, str) else dict(action)
         record.setdefault("softwareAgent", agent)
         records.append(record)
-    definition = edit_definition(src.name if src != dst else dst.name, "parent", records)
+    definition = edit_definition(dst.name, "parent", records)
     ingredient = {"title": parent.name, "relationship": "parentOf", "label": "parent"}
     manifest = _sign_with_builder(definition, [(ingredient, parent)], src, dst, mime, signer)
     return SignResult(
@@ -434,6 +433,6 @@ def sign_edit(
         mime=mime,
         watermark_id=None,
         signer_subject=signer.subject,
-        signed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        signed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         seconds=time.perf_counter() - start,
     )

@@ -144,7 +144,7 @@ class SqliteManifestStore:
             fingerprint=fingerprint,
             signer=signer,
             mime=mime,
-            created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         with self._connect() as conn, conn:  # the inner `with conn` commits or rolls back
             conn.execute(

@@ -18,8 +18,8 @@ from reelproof.core.errors import MediaDecodeError
 from reelproof.core.results import Result
 from reelproof.provenance.manifest import GeneratorInfo, ManifestSpec
 from reelproof.provenance.pki import DevPki, init_dev_pki, issue_dev_leaf
-from reelproof.provenance.signing import ProvenanceSigner, load_signer, sign, sign_edit
-from reelproof.provenance.trust import C2PA_CLAIM_SIGNING_EKU, MICROSOFT_C2PA_EKU, TrustConfig
+from reelproof.provenance.signing import load_signer, sign, sign_edit
+from reelproof.provenance.trust import MICROSOFT_C2PA_EKU, TrustConfig
 from reelproof.provenance.verify import ProvenanceReport, _walk, verify
 
 
@@ -213,7 +213,9 @@ def _spec(title: str, watermark_id: str) -> ManifestSpec:
     )
 
 
-def run_tamper_suite(workdir: Path, source_clip: Path, pki: DevPki | None = None) -> list[TamperOutcome]:
+def run_tamper_suite(
+    workdir: Path, source_clip: Path, pki: DevPki | None = None
+) -> list[TamperOutcome]:
     """Sign ``source_clip`` (an unsigned MP4) and run every tamper case on it, in ``workdir``.
 
     Also signs and verifies intact files (a plain signed clip, the same clip signed through
@@ -231,71 +233,154 @@ def run_tamper_suite(workdir: Path, source_clip: Path, pki: DevPki | None = None
         pki.directory,
         "short-lived",
         lifetime=dt.timedelta(seconds=4),
-        not_before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1),
+        not_before=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
     )
-    expired_file = sign(source_clip, work / "expired.mp4", _spec("expired", wid), load_signer(short_chain, short_key))
+    expired_file = sign(
+        source_clip,
+        work / "expired.mp4",
+        _spec("expired", wid),
+        load_signer(short_chain, short_key),
+    )
     expires_at = time.monotonic() + 4.0  # 3 s of validity left, plus a margin
 
     signed = sign(source_clip, work / "signed.mp4", _spec("signed", wid), signer).dst
     ms_chain, ms_key = issue_dev_leaf(pki.directory, "ms-eku", ekus=(MICROSOFT_C2PA_EKU,))
-    wrong_eku = sign(source_clip, work / "wrong_eku.mp4", _spec("wrong-eku", wid), load_signer(ms_chain, ms_key)).dst
+    wrong_eku = sign(
+        source_clip, work / "wrong_eku.mp4", _spec("wrong-eku", wid), load_signer(ms_chain, ms_key)
+    ).dst
     other = init_dev_pki(work / "other-pki", overwrite=True)
-    untrusted = sign(source_clip, work / "untrusted.mp4", _spec("untrusted", wid), load_signer(other.chain_pem, other.key_pem)).dst
+    untrusted = sign(
+        source_clip,
+        work / "untrusted.mp4",
+        _spec("untrusted", wid),
+        load_signer(other.chain_pem, other.key_pem),
+    ).dst
     tampered_parent = flip_mdat_byte(signed, work / "parent_tampered.mp4")
-    good_edit = sign_edit(signed, source_clip, work / "edit_of_intact.mp4", ["c2pa.edited"], signer).dst
-    bad_edit = sign_edit(tampered_parent, source_clip, work / "edit_of_tampered.mp4", ["c2pa.edited"], signer).dst
+    good_edit = sign_edit(
+        signed, source_clip, work / "edit_of_intact.mp4", ["c2pa.edited"], signer
+    ).dst
+    bad_edit = sign_edit(
+        tampered_parent, source_clip, work / "edit_of_tampered.mp4", ["c2pa.edited"], signer
+    ).dst
 
     def v(path: Path, policy: TrustConfig = trust) -> Callable[[], ProvenanceReport]:
         return lambda: verify(path, policy)
 
     cases = [
-        _Case("intact", "signed clip, untouched", "trusted", "assertion.bmffHash.match",
-              "false-alarm check: intact files must verify", v(signed)),
-        _Case("intact_edit", "intact parent, edit signed with sign_edit", "trusted",
-              "ingredient.manifest.validated", "false-alarm check on an edit chain", v(good_edit)),
-        _Case("mdat_byte_flip", "one byte of the media data inverted", "invalid",
-              "assertion.bmffHash.mismatch", "the hard binding hashes every media byte",
-              v(flip_mdat_byte(signed, work / "mdat_flip.mp4"))),
-        _Case("moov_bit_flip", "one bit of the movie header (moov/mvhd) flipped", "invalid",
-              "assertion.bmffHash.mismatch", "moov is covered by the BMFF hash",
-              v(flip_moov_bit(signed, work / "moov_flip.mp4"))),
-        _Case("assertion_edit", "soft-binding value (watermark id) rewritten in the manifest",
-              "invalid", "assertion.hashedURI.mismatch",
-              "the claim stores a hash of every assertion",
-              v(edit_manifest_text(signed, work / "assertion_edit.mp4", wid.encode(), b"fedcba9876543210"))),
-        _Case("signature_byte", "one byte of the COSE signature inverted", "invalid",
-              "claimSignature.mismatch", "the signature no longer verifies over the claim",
-              v(flip_signature_byte(signed, work / "sig_flip.mp4"))),
-        _Case("stripped_by_remux", "stream-copied into a new MP4 (FFmpeg drops the C2PA box)",
-              "absent", "reelproof.manifest.absent",
-              "absence is not evidence of tampering; the watermark can recover the manifest",
-              v(remux(signed, work / "remuxed.mp4"))),
-        _Case("reencoded", "decoded and re-encoded to H.264 CRF 28", "absent",
-              "reelproof.manifest.absent", "re-encoding writes a new file without credentials",
-              v(reencode(signed, work / "reencoded.mp4"))),
-        _Case("appended_free_box", "a top-level free box appended after moov", "trusted",
-              "assertion.bmffHash.additionalExclusionsPresent",
-              "the BMFF hash excludes top-level free/skip boxes: padding carries no media",
-              v(append_free_box(signed, work / "free_appended.mp4"))),
-        _Case("untrusted_root", "signed under an unrelated root", "valid_untrusted",
-              "signingCredential.untrusted", "intact, but the signer is not on the trust list",
-              v(untrusted)),
-        _Case("wrong_eku", "signing certificate with an EKU the policy does not allow "
-              f"({MICROSOFT_C2PA_EKU})", "invalid", "signingCredential.invalid",
-              "the policy's allowed EKUs exclude it", v(wrong_eku)),
-        _Case("tampered_parent_trusted_edit", "trusted edit whose parent was tampered before "
-              "editing", "trusted", "reelproof.ingredient.failed",
-              "the edit's own manifest is intact; the parent's recorded failure shows in the "
-              "ingredient tree", v(bad_edit)),
+        _Case(
+            "intact",
+            "signed clip, untouched",
+            "trusted",
+            "assertion.bmffHash.match",
+            "false-alarm check: intact files must verify",
+            v(signed),
+        ),
+        _Case(
+            "intact_edit",
+            "intact parent, edit signed with sign_edit",
+            "trusted",
+            "ingredient.manifest.validated",
+            "false-alarm check on an edit chain",
+            v(good_edit),
+        ),
+        _Case(
+            "mdat_byte_flip",
+            "one byte of the media data inverted",
+            "invalid",
+            "assertion.bmffHash.mismatch",
+            "the hard binding hashes every media byte",
+            v(flip_mdat_byte(signed, work / "mdat_flip.mp4")),
+        ),
+        _Case(
+            "moov_bit_flip",
+            "one bit of the movie header (moov/mvhd) flipped",
+            "invalid",
+            "assertion.bmffHash.mismatch",
+            "moov is covered by the BMFF hash",
+            v(flip_moov_bit(signed, work / "moov_flip.mp4")),
+        ),
+        _Case(
+            "assertion_edit",
+            "soft-binding value (watermark id) rewritten in the manifest",
+            "invalid",
+            "assertion.hashedURI.mismatch",
+            "the claim stores a hash of every assertion",
+            v(
+                edit_manifest_text(
+                    signed, work / "assertion_edit.mp4", wid.encode(), b"fedcba9876543210"
+                )
+            ),
+        ),
+        _Case(
+            "signature_byte",
+            "one byte of the COSE signature inverted",
+            "invalid",
+            "claimSignature.mismatch",
+            "the signature no longer verifies over the claim",
+            v(flip_signature_byte(signed, work / "sig_flip.mp4")),
+        ),
+        _Case(
+            "stripped_by_remux",
+            "stream-copied into a new MP4 (FFmpeg drops the C2PA box)",
+            "absent",
+            "reelproof.manifest.absent",
+            "absence is not evidence of tampering; the watermark can recover the manifest",
+            v(remux(signed, work / "remuxed.mp4")),
+        ),
+        _Case(
+            "reencoded",
+            "decoded and re-encoded to H.264 CRF 28",
+            "absent",
+            "reelproof.manifest.absent",
+            "re-encoding writes a new file without credentials",
+            v(reencode(signed, work / "reencoded.mp4")),
+        ),
+        _Case(
+            "appended_free_box",
+            "a top-level free box appended after moov",
+            "trusted",
+            "assertion.bmffHash.additionalExclusionsPresent",
+            "the BMFF hash excludes top-level free/skip boxes: padding carries no media",
+            v(append_free_box(signed, work / "free_appended.mp4")),
+        ),
+        _Case(
+            "untrusted_root",
+            "signed under an unrelated root",
+            "valid_untrusted",
+            "signingCredential.untrusted",
+            "intact, but the signer is not on the trust list",
+            v(untrusted),
+        ),
+        _Case(
+            "wrong_eku",
+            f"signing certificate with an EKU the policy does not allow ({MICROSOFT_C2PA_EKU})",
+            "invalid",
+            "signingCredential.invalid",
+            "the policy's allowed EKUs exclude it",
+            v(wrong_eku),
+        ),
+        _Case(
+            "tampered_parent_trusted_edit",
+            "trusted edit whose parent was tampered before editing",
+            "trusted",
+            "reelproof.ingredient.failed",
+            "the edit's own manifest is intact; the parent's recorded failure shows in the "
+            "ingredient tree",
+            v(bad_edit),
+        ),
     ]
     outcomes = [_outcome(case) for case in cases]
     time.sleep(max(0.0, expires_at - time.monotonic()))
     outcomes.append(
         _outcome(
-            _Case("expired_cert_no_timestamp", "signing certificate expired, no timestamp",
-                  "invalid", "signingCredential.expired",
-                  "without a trusted timestamp the certificate is judged at verification time",
-                  v(expired_file.dst)),
+            _Case(
+                "expired_cert_no_timestamp",
+                "signing certificate expired, no timestamp",
+                "invalid",
+                "signingCredential.expired",
+                "without a trusted timestamp the certificate is judged at verification time",
+                v(expired_file.dst),
+            ),
         )
     )
     return outcomes

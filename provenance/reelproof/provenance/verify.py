@@ -179,7 +179,9 @@ class ProvenanceReport(Result):
         return tuple(c.code for c in self.codes)
 
 
-def _own_code(code: str, kind: str = "informational", explanation: str | None = None) -> ValidationCode:
+def _own_code(
+    code: str, kind: str = "informational", explanation: str | None = None
+) -> ValidationCode:
     return ValidationCode(code, kind, sentence_for(code), explanation)
 
 
@@ -196,14 +198,24 @@ def _codes_from(results: Mapping[str, Any] | None) -> list[ValidationCode]:
                 continue
             seen.add((code, kind))
             explanation = item.get("explanation")
-            out.append(ValidationCode(code, kind, sentence_for(code, explanation), explanation, item.get("url")))
+            out.append(
+                ValidationCode(
+                    code, kind, sentence_for(code, explanation), explanation, item.get("url")
+                )
+            )
     return out
 
 
 def _codes_from_status_list(items: Iterable[Mapping[str, Any]] | None) -> list[ValidationCode]:
     """Older ``validation_status`` lists hold only failures."""
     return [
-        ValidationCode(str(i.get("code")), "failure", sentence_for(str(i.get("code")), i.get("explanation")), i.get("explanation"), i.get("url"))
+        ValidationCode(
+            str(i.get("code")),
+            "failure",
+            sentence_for(str(i.get("code")), i.get("explanation")),
+            i.get("explanation"),
+            i.get("url"),
+        )
         for i in items or ()
     ]
 
@@ -225,7 +237,9 @@ def _dn(parts: Mapping[str, Any] | None) -> str | None:
     return ", ".join(f"{k}={v}" for k, v in parts.items())
 
 
-def _signer_from(manifest: Mapping[str, Any], cr_manifest: Mapping[str, Any] | None) -> SignerIdentity | None:
+def _signer_from(
+    manifest: Mapping[str, Any], cr_manifest: Mapping[str, Any] | None
+) -> SignerIdentity | None:
     info = manifest.get("signature_info") or {}
     cert = ((cr_manifest or {}).get("signature") or {}).get("certificateInfo") or {}
     if not info and not cert:
@@ -242,7 +256,8 @@ def _signer_from(manifest: Mapping[str, Any], cr_manifest: Mapping[str, Any] | N
         subject=subject_text,
         issuer=_dn(issuer) or info.get("issuer"),
         serial_number=cert.get("serialNumber") or info.get("cert_serial_number"),
-        algorithm=(cert and (cr_manifest or {}).get("signature", {}).get("algorithm")) or info.get("alg"),
+        algorithm=(cert and (cr_manifest or {}).get("signature", {}).get("algorithm"))
+        or info.get("alg"),
         not_before=validity.get("notBefore"),
         not_after=validity.get("notAfter"),
         is_dev=DEV_MARKER in names or "DEV ONLY" in names,
@@ -372,7 +387,10 @@ def _summary(state: str, signer: SignerIdentity | None, codes: tuple[ValidationC
     if state == "valid_untrusted":
         return f"Content credentials are intact, but the signer ({who}) is not on your trust list."
     if state == "invalid":
-        first = next((c for c in codes if c.kind == "failure" and c.code != "signingCredential.untrusted"), None)
+        first = next(
+            (c for c in codes if c.kind == "failure" and c.code != "signingCredential.untrusted"),
+            None,
+        )
         reason = first.sentence if first else "validation failed."
         return f"Content credentials are present but fail validation: {reason}"
     return codes[0].sentence if codes else sentence_for("reelproof.manifest.absent")
@@ -417,7 +435,9 @@ def report_from_reader_json(
     first_success = next((i for i, c in enumerate(codes) if c.kind == "success"), len(codes))
     all_codes = tuple(codes[:first_success] + extra + codes[first_success:])
     generator_info = manifest.get("claim_generator_info") or []
-    claim_generator = _agent_text(generator_info[0]) if generator_info else manifest.get("claim_generator")
+    claim_generator = (
+        _agent_text(generator_info[0]) if generator_info else manifest.get("claim_generator")
+    )
     return ProvenanceReport(
         path=path,
         state=state,
@@ -427,7 +447,9 @@ def report_from_reader_json(
         signing_time=signing_time,
         timestamp_trusted=timestamp_trusted,
         actions=actions,
-        digital_source_type=next((a.digital_source_type for a in actions if a.digital_source_type), None),
+        digital_source_type=next(
+            (a.digital_source_type for a in actions if a.digital_source_type), None
+        ),
         generator=_generator_from(manifest),
         soft_bindings=soft,
         ingredients=ingredients,
@@ -438,7 +460,9 @@ def report_from_reader_json(
     )
 
 
-def _absent(path: str, code: str, trust: TrustConfig, explanation: str | None = None) -> ProvenanceReport:
+def _absent(
+    path: str, code: str, trust: TrustConfig, explanation: str | None = None
+) -> ProvenanceReport:
     codes = (_own_code(code, "informational", explanation),)
     return ProvenanceReport(
         path=path, state="absent", summary=codes[0].sentence, codes=codes,
