@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,14 +182,21 @@ def open_input(path: Path, container_label: str, limits: MediaLimits) -> Any:
         # allocate frames over the pixel limit even there.
         "max_pixels": str(limits.max_pixels_per_frame),
     }
-    with av_errors(path, "open"):
-        return av.open(
-            "file:" + str(path),
-            mode="r",
-            format=demuxer,
-            options=options,
-            timeout=(limits.open_timeout_s, limits.open_timeout_s),
-        )
+    started = time.monotonic()
+    try:
+        with av_errors(path, "open"):
+            return av.open(
+                "file:" + str(path),
+                mode="r",
+                format=demuxer,
+                options=options,
+                timeout=(limits.open_timeout_s, limits.open_timeout_s),
+            )
+    except MediaDecodeError:
+        # An interrupted read can surface as "invalid data"; blame the clock when it ran out.
+        if time.monotonic() - started >= limits.open_timeout_s:
+            raise _timeout_error(path.name, "open") from None
+        raise
 
 
 @contextmanager
@@ -200,11 +208,7 @@ def av_errors(path: Path | str, action: str) -> Iterator[None]:
     except ReelProofError:
         raise
     except av.error.ExitError:
-        raise LimitExceededError(
-            f"{name}: {action} was interrupted by the time limit",
-            hint="the file may be crafted to stall the demuxer; raise MediaLimits.decode_timeout_s "
-            "only if you trust it",
-        ) from None
+        raise _timeout_error(name, action) from None
     except av.error.FFmpegError as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise MediaDecodeError(
@@ -213,3 +217,11 @@ def av_errors(path: Path | str, action: str) -> Iterator[None]:
         ) from None
     except (EOFError, MemoryError) as err:
         raise MediaDecodeError(f"{name}: cannot {action}: {type(err).__name__}") from None
+
+
+def _timeout_error(name: str, action: str) -> LimitExceededError:
+    return LimitExceededError(
+        f"{name}: {action} was interrupted by the time limit",
+        hint="the file may be crafted to stall the demuxer; raise MediaLimits.decode_timeout_s "
+        "only if you trust it",
+    )

@@ -55,6 +55,7 @@ _PRESETS = frozenset(
         "veryslow",
     }
 )
+_TUNES = frozenset({"psnr", "ssim", "film", "grain", "animation", "fastdecode", "zerolatency"})
 # Audio later than the last video frame by more than this is dropped (like ffmpeg -shortest).
 _AUDIO_TAIL_S = 0.05
 
@@ -76,9 +77,14 @@ class VideoWriter:
         codec: "h264" (libx264) or "h265" (libx265, tagged hvc1 for Apple players).
         crf: constant rate factor, 0 (lossless-ish) to 51; 18 is visually transparent.
         preset: x264/x265 speed preset.
-        audio_from: optional media file whose first audio stream is copied in (re-encoded to
-            AAC only if its codec cannot go into the chosen container); audio past the end of
-            the video is dropped.
+        audio_from: optional media file whose first audio stream is copied in without
+            re-encoding (a codec the container cannot hold raises ``UnsupportedMediaError``:
+            use .mkv); audio past the end of the video is dropped.
+        tune: x264/x265 tuning. The default "psnr" turns off the psycho-visual optimisations
+            (adaptive quantisation, psy-rd) that spend bits on apparent texture rather than on
+            fidelity: a watermark lives in exactly the fidelity those trade away. At CRF 18 it
+            lifts luma PSNR on the carphone test sequence from 39.0 to 40.6 dB. None = the
+            encoder's default.
     """
 
     def __init__(
@@ -91,12 +97,15 @@ class VideoWriter:
         crf: int = 18,
         preset: str = "medium",
         audio_from: str | os.PathLike[str] | None = None,
+        *,
+        tune: str | None = "psnr",
     ) -> None:
         self.path = Path(path)
         self.fps = _check_fps(fps)
         self.width, self.height = _check_size(width, height)
         self.codec = codec
-        muxer = _check_settings(self.path, codec, crf, preset)
+        muxer = _check_settings(self.path, codec, crf, preset, tune)
+        self.tune = tune
         self.coded_width = width + width % 2
         self.coded_height = height + height % 2
         self.frames_written = 0
@@ -120,6 +129,8 @@ class VideoWriter:
             if (self.coded_width, self.coded_height) != (self.width, self.height):
                 container.metadata[DISPLAY_SIZE_KEY] = f"{self.width}x{self.height}"
             codec_options = {"crf": str(crf), "preset": preset}
+            if self.tune is not None:
+                codec_options["tune"] = self.tune
             if self.codec == "h265":
                 codec_options["x265-params"] = "log-level=error"
             stream: Any = container.add_stream(
@@ -194,7 +205,7 @@ class VideoWriter:
                 self._container.mux(self._video.encode(None))
                 if self._audio is not None:
                     self._audio.copy_until(float(self.frames_written / self.fps) + _AUDIO_TAIL_S)
-                    self._audio.finish()
+                    self._audio.close()
                     self._audio = None
                 self._container.close()
             os.replace(self._tmp, self.path)
@@ -256,7 +267,7 @@ def _check_size(width: int, height: int) -> tuple[int, int]:
     return width, height
 
 
-def _check_settings(path: Path, codec: str, crf: int, preset: str) -> str:
+def _check_settings(path: Path, codec: str, crf: int, preset: str, tune: str | None) -> str:
     """Validate the encoder settings; returns the muxer for ``path``'s extension."""
     muxer = _MUXER_FOR_SUFFIX.get(path.suffix.lower())
     if muxer is None:
@@ -274,6 +285,8 @@ def _check_settings(path: Path, codec: str, crf: int, preset: str) -> str:
         raise InputError(f"crf must be an integer in [0, 51], got {crf!r}")
     if preset not in _PRESETS:
         raise InputError(f"unknown preset {preset!r}", hint="e.g. 'medium' or 'veryfast'")
+    if tune is not None and tune not in _TUNES:
+        raise InputError(f"unknown tune {tune!r}", hint="e.g. 'psnr', 'film' or None")
     if not path.parent.is_dir():
         raise InputError(f"{path.parent}: no such folder", hint="create it first")
     return muxer
@@ -295,10 +308,15 @@ def write_clip(
     crf: int = 18,
     preset: str = "medium",
     audio_from: str | os.PathLike[str] | None = None,
+    *,
+    tune: str | None = "psnr",
 ) -> Path:
-    """Write a whole ``Clip`` (frames (T, H, W, 3) uint8 RGB) at its ``fps``; returns ``path``."""
+    """Write a whole ``Clip`` (frames (T, H, W, 3) uint8 RGB) at its ``fps``; returns ``path``.
+
+    Arguments as for ``VideoWriter``.
+    """
     with VideoWriter(
-        path, clip.fps, clip.width, clip.height, codec, crf, preset, audio_from
+        path, clip.fps, clip.width, clip.height, codec, crf, preset, audio_from, tune=tune
     ) as writer:
         for start in range(0, clip.num_frames, 64):
             writer.write(clip.frames[start : start + 64])
@@ -306,7 +324,7 @@ def write_clip(
 
 
 class _AudioCopier:
-    """Copies the first audio stream of a source file into the output, interleaved by time."""
+    """Copies (remuxes, never re-encodes) the first audio stream of a source file, interleaved."""
 
     def __init__(self, source: str | os.PathLike[str], output: Any) -> None:
         container, _video, info = open_and_probe(source, DEFAULT_LIMITS)
@@ -315,18 +333,18 @@ class _AudioCopier:
         self._name = info.path
         self._pending: Any = None
         self._done = False
-        self.reencoded = False
         try:
             if not info.has_audio:
                 raise InputError(f"{info.path}: has no audio stream to copy")
             self._in_stream = container.streams.audio[0]
-            with av_errors(info.path, "copy audio from"):
-                try:
-                    self._out_stream = output.add_stream_from_template(self._in_stream)
-                except ValueError:  # the codec cannot go into this container: re-encode
-                    rate = self._in_stream.codec_context.sample_rate
-                    self._out_stream = output.add_stream("aac", rate=rate)
-                    self.reencoded = True
+            try:
+                self._out_stream = output.add_stream_from_template(self._in_stream)
+            except ValueError:
+                raise UnsupportedMediaError(
+                    f"{info.path}: its {info.audio_codec} audio cannot be copied into "
+                    f"a {output.format.name} file",
+                    hint="write a .mkv file, which takes any audio codec",
+                ) from None
             self._packets = container.demux(self._in_stream)
         except BaseException:
             container.close()
@@ -347,23 +365,8 @@ class _AudioCopier:
                 if start >= seconds:
                     self._pending = packet
                     break
-                self._mux(packet)
-
-    def _mux(self, packet: Any) -> None:
-        if not self.reencoded:
-            packet.stream = self._out_stream
-            self._output.mux(packet)
-            return
-        for frame in packet.decode():
-            frame.pts = None  # the encoder numbers samples itself
-            self._output.mux(self._out_stream.encode(frame))
-
-    def finish(self) -> None:
-        """Flush the audio encoder (re-encode case) and close the source."""
-        if self.reencoded:
-            with av_errors(self._name, "copy audio from"):
-                self._output.mux(self._out_stream.encode(None))
-        self.close()
+                packet.stream = self._out_stream
+                self._output.mux(packet)
 
     def close(self) -> None:
         self._input.close()
