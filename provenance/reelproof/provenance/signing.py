@@ -249,18 +249,32 @@ def signer_from_callback(
     )
 
 
-def ecdsa_callback(private_key: ec.EllipticCurvePrivateKey) -> SignCallback:
-    """A callback signing with a local ``cryptography`` EC key (stands in for a KMS in tests)."""
-    size = (private_key.curve.key_size + 7) // 8
-    digest = {32: hashes.SHA256(), 48: hashes.SHA384()}.get(size, hashes.SHA512())
+class _EcdsaCallback:
+    """Picklable ECDSA signing callback holding a PEM key (so process pools can ship it)."""
 
-    def sign(data: bytes) -> bytes:
+    def __init__(self, key_pem: bytes) -> None:
+        self.key_pem = key_pem
+
+    def __call__(self, data: bytes) -> bytes:
         from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-        r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(digest)))
+        key = serialization.load_pem_private_key(self.key_pem, password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        size = (key.curve.key_size + 7) // 8
+        digest = {32: hashes.SHA256(), 48: hashes.SHA384()}.get(size, hashes.SHA512())
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest)))
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
-    return sign
+
+def ecdsa_callback(private_key: ec.EllipticCurvePrivateKey) -> SignCallback:
+    """A callback signing with a local ``cryptography`` EC key (stands in for a KMS in tests).
+
+    The COSE form of an ECDSA signature is the fixed-size ``r||s``, not DER.
+    """
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _EcdsaCallback(pem)
 
 
 def _check_tsa(url: str | None) -> str | None:
