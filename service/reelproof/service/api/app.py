@@ -289,12 +289,22 @@ def _analysis_body(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _probe_upload(state: ServiceState, upload: Upload) -> Upload:
-    """Probe the upload under the media limits (4xx on failure) and give it its real suffix."""
+def _probe_and_check(path: Path, limits: Any, count_packets: bool) -> Any:
     from reelproof.core.io import probe
+    from reelproof.service.integrity import check_upload
 
+    media = probe(path, limits)
+    check_upload(path, media, count_packets)
+    return media
+
+
+async def _probe_upload(state: ServiceState, upload: Upload, count_packets: bool = True) -> Upload:
+    """Probe the upload under the media limits, refuse truncated files and polyglots (4xx), and
+    give it the suffix of its real container."""
     try:
-        media = await run_in_threadpool(probe, upload.path, state.light.limits())
+        media = await run_in_threadpool(
+            _probe_and_check, upload.path, state.light.limits(), count_packets
+        )
     except ReelProofError as err:
         upload.path.unlink(missing_ok=True)
         status, slug = status_for(err)
@@ -514,7 +524,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one p
                     return JSONResponse(
                         stored.body, stored.status, headers={"Idempotent-Replayed": "true"}
                     )
-            upload = await _probe_upload(state, upload)
+            upload = await _probe_upload(state, upload, count_packets=False)
             start = time.perf_counter()
             verdict = await run_in_threadpool(state.light.verify, upload.path)
             body = verdict.to_dict()["provenance"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,8 @@ from reelproof.core.errors import (
     ReelProofError,
     UnsupportedMediaError,
 )
+
+log = logging.getLogger("reelproof.service")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://reelproof.dev/problems/"
@@ -141,6 +144,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(status, str(exc), request.url.path, slug)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
             500, "An internal error occurred; it has been logged.", request.url.path, "internal"
         )

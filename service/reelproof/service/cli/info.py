@@ -8,20 +8,34 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reelproof.core.io import MediaInfo, probe
+from reelproof.core.io import MediaInfo, iter_chunks, probe
 from reelproof.service.cli.output import print_json
 
 
 def info_command(
     clip: Path = typer.Argument(..., help="Video file to probe (MP4, MOV, M4V, MKV, WebM, AVI)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    decode: bool = typer.Option(
+        False, "--decode", help="Also decode every frame, to check the file is intact."
+    ),
 ) -> None:
     """Show container, codec, size, frame rate, frame count, duration, rotation and audio."""
     media = probe(clip)
+    decoded = _count_decoded_frames(clip) if decode else None
     if as_json:
-        print_json(media.to_dict())
+        body = media.to_dict()
+        if decoded is not None:
+            body["decoded_frames"] = decoded
+        print_json(body)
         return
     _print_table(media)
+    if decoded is not None:
+        Console().print(f"decoded {decoded} frames: the file is intact")
+
+
+def _count_decoded_frames(clip: Path) -> int:
+    """Decode the whole video in chunks (raises MediaDecodeError on damage)."""
+    return sum(len(chunk) for chunk in iter_chunks(clip, chunk_frames=32))
 
 
 def _print_table(media: MediaInfo) -> None:
