@@ -39,7 +39,8 @@ def trust(pki: DevPki) -> TrustConfig:
 
 def make_spec(title: str = "clip.mp4", **kw: object) -> ManifestSpec:
     generator_info = GeneratorInfo("tiny-t2v", "0.1", "sha256:" + "ab" * 32, prompt="a red car")
-    return ManifestSpec(title=title, generator=generator_info, watermark_id=WATERMARK_ID, **kw)  # type: ignore[arg-type]
+    options: dict[str, object] = {"watermark_id": WATERMARK_ID, **kw}
+    return ManifestSpec(title=title, generator=generator_info, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -55,28 +55,53 @@ def test_ensure_dev_pki_lives_in_reelproof_home(reelproof_home: Path) -> None:
     assert TrustConfig.dev().anchors_pem == first.root_pem.read_text()
 
 
-def _self_issued_chain(tmp_path: Path, org: str, *, aki: bool = True, eku: str = C2PA_CLAIM_SIGNING_EKU) -> tuple[Path, Path]:
+def _self_issued_chain(
+    tmp_path: Path, org: str, *, aki: bool = True, eku: str = C2PA_CLAIM_SIGNING_EKU
+) -> tuple[Path, Path]:
     """A CA + leaf outside the dev PKI, to test checks on foreign certificates."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "News CA"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "News CA"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+        ]
+    )
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Newsroom signer"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, "Newsroom signer"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                ]
+            )
+        )
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(eku)]), critical=False)
     )
     if aki:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
     leaf = builder.sign(ca_key, hashes.SHA256())
     chain, key_path = tmp_path / "chain.pem", tmp_path / "key.pem"
     chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return chain, key_path
 
 
@@ -98,7 +123,9 @@ def test_missing_aki_is_named(tmp_path: Path) -> None:
 
 
 def test_unacceptable_eku_is_named(tmp_path: Path) -> None:
-    chain, key = _self_issued_chain(tmp_path, "Acme News", eku=ExtendedKeyUsageOID.CODE_SIGNING.dotted_string)
+    chain, key = _self_issued_chain(
+        tmp_path, "Acme News", eku=ExtendedKeyUsageOID.CODE_SIGNING.dotted_string
+    )
     with pytest.raises(KeyMaterialError, match="EKU"):
         load_signer(chain, key)
 

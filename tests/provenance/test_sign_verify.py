@@ -44,12 +44,21 @@ def test_signed_real_clip_is_trusted_with_full_report(
     assert "Intermediate" in (report.signer.issuer or "")
     assert report.digital_source_type == TRAINED_ALGORITHMIC_MEDIA
     created = report.actions[0]
-    assert created.action == "c2pa.created" and (created.software_agent or "").startswith("ReelProof")
+    assert created.action == "c2pa.created" and (created.software_agent or "").startswith(
+        "ReelProof"
+    )
     assert report.generator is not None and report.generator.name == "tiny-t2v"
     assert report.generator.prompt is None  # the prompt is opt-in
     [binding] = report.soft_bindings
-    assert (binding.alg, binding.value, binding.recognised) == ("io.reelproof.rp-ss.1", WATERMARK_ID, True)
-    assert json.loads(binding.scope or "{}")["timespan"] == {"start": 0, "end": 4004}  # 120 frames at 29.97
+    assert (binding.alg, binding.value, binding.recognised) == (
+        "io.reelproof.rp-ss.1",
+        WATERMARK_ID,
+        True,
+    )
+    assert json.loads(binding.scope or "{}")["timespan"] == {
+        "start": 0,
+        "end": 4004,
+    }  # 120 frames at 29.97
     assert report.signing_time is None and not report.timestamp_trusted
     assert "reelproof.timestamp.absent" in report.code_names
     body = report.to_dict()
@@ -122,12 +131,20 @@ def test_image_to_video_inputs_are_input_to_ingredients(
     report = verify(sign(carphone_mp4, tmp_path / "i2v.mp4", spec, signer).dst, trust)
     assert report.state == "trusted"
     [ingredient] = report.ingredients
-    assert (ingredient.relationship, ingredient.title, ingredient.format) == ("inputTo", "input.png", "image/png")
+    assert (ingredient.relationship, ingredient.title, ingredient.format) == (
+        "inputTo",
+        "input.png",
+        "image/png",
+    )
     assert ingredient.state == "absent"  # the still carried no credentials of its own
 
 
 def test_edit_keeps_chain_and_shows_tampered_parent(
-    signed_clip: SignResult, bikes_mp4: Path, signer: ProvenanceSigner, trust: TrustConfig, tmp_path: Path
+    signed_clip: SignResult,
+    bikes_mp4: Path,
+    signer: ProvenanceSigner,
+    trust: TrustConfig,
+    tmp_path: Path,
 ) -> None:
     good = sign_edit(signed_clip.dst, bikes_mp4, tmp_path / "edit.mp4", ["c2pa.edited"], signer)
     report = verify(good.dst, trust)
@@ -140,7 +157,13 @@ def test_edit_keeps_chain_and_shows_tampered_parent(
 
     bad_parent = flip_mdat_byte(signed_clip.dst, tmp_path / "bad_parent.mp4")
     assert verify(bad_parent, trust).state == "invalid"
-    edited = sign_edit(bad_parent, bikes_mp4, tmp_path / "edit_bad.mp4", [{"action": "c2pa.color_adjustments"}], signer)
+    edited = sign_edit(
+        bad_parent,
+        bikes_mp4,
+        tmp_path / "edit_bad.mp4",
+        [{"action": "c2pa.color_adjustments"}],
+        signer,
+    )
     report = verify(edited.dst, trust)
     assert report.state == "trusted"  # the edit itself is intact...
     [parent] = report.ingredients
@@ -196,7 +219,9 @@ def test_malformed_boxes_and_garbage_raise_clear_errors(tmp_path: Path) -> None:
 
 
 def test_unreachable_timestamp_server_fails_clearly(
-    carphone_mp4: Path, pki, tmp_path: Path  # type: ignore[no-untyped-def]
+    carphone_mp4: Path,
+    pki,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from reelproof.provenance import load_signer
 

@@ -41,10 +41,15 @@ def _sign_and_verify(src: Path, dst: Path, signer: ProvenanceSigner, trust: Trus
 def test_callback_signer_works_on_main_thread(
     carphone_mp4: Path, pki: DevPki, trust: TrustConfig, tmp_path: Path
 ) -> None:
-    assert _sign_and_verify(carphone_mp4, tmp_path / "cb.mp4", _callback_signer(pki), trust) == "trusted"
+    assert (
+        _sign_and_verify(carphone_mp4, tmp_path / "cb.mp4", _callback_signer(pki), trust)
+        == "trusted"
+    )
 
 
-def test_callback_signer_refuses_worker_threads(carphone_mp4: Path, pki: DevPki, tmp_path: Path) -> None:
+def test_callback_signer_refuses_worker_threads(
+    carphone_mp4: Path, pki: DevPki, tmp_path: Path
+) -> None:
     signer = _callback_signer(pki)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(sign, carphone_mp4, tmp_path / "t.mp4", make_spec(), signer)
@@ -58,14 +63,22 @@ def test_file_signer_is_safe_on_threads(
 ) -> None:
     with ThreadPoolExecutor(4) as pool:
         states = list(
-            pool.map(lambda i: _sign_and_verify(carphone_mp4, tmp_path / f"t{i}.mp4", signer, trust), range(8))
+            pool.map(
+                lambda i: _sign_and_verify(carphone_mp4, tmp_path / f"t{i}.mp4", signer, trust),
+                range(8),
+            )
         )
     assert states == ["trusted"] * 8
 
 
 @pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_signers_work_in_process_pool_workers(
-    start_method: str, carphone_mp4: Path, pki: DevPki, signer: ProvenanceSigner, trust: TrustConfig, tmp_path: Path
+    start_method: str,
+    carphone_mp4: Path,
+    pki: DevPki,
+    signer: ProvenanceSigner,
+    trust: TrustConfig,
+    tmp_path: Path,
 ) -> None:
     context = multiprocessing.get_context(start_method)
     jobs = [(tmp_path / "file.mp4", signer), (tmp_path / "callback.mp4", _callback_signer(pki))]
