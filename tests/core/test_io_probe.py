@@ -142,7 +142,7 @@ def test_stream_count_limit(make_video: VideoFactory) -> None:
 
 
 def test_decode_time_is_bounded(bikes_mp4: Path) -> None:
-    with pytest.raises(LimitExceededError, match="time limit|longer than"):
+    with pytest.raises(LimitExceededError, match=r"time limit|longer than"):
         read_clip(bikes_mp4, limits=MediaLimits(decode_timeout_s=1e-9))
 
 

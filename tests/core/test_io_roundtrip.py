@@ -227,10 +227,10 @@ def test_output_is_faststart(synthetic_clip: Clip, tmp_path: Path) -> None:
 def test_writer_is_atomic_on_error(synthetic_clip: Clip, tmp_path: Path) -> None:
     target = tmp_path / "out.mp4"
     target.write_bytes(b"previous version")
-    with pytest.raises(RuntimeError, match="boom"):
-        with VideoWriter(target, 25, synthetic_clip.width, synthetic_clip.height) as writer:
-            writer.write(synthetic_clip.frames[:5])
-            raise RuntimeError("boom")
+    writer = VideoWriter(target, 25, synthetic_clip.width, synthetic_clip.height)
+    with pytest.raises(RuntimeError, match="boom"), writer:
+        writer.write(synthetic_clip.frames[:5])
+        raise RuntimeError("boom")
     assert target.read_bytes() == b"previous version"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # temp file removed
 

@@ -157,8 +157,8 @@ def _describe(
     width, height = int(cc.width or 0), int(cc.height or 0)
     if width <= 0 or height <= 0:
         raise MediaDecodeError(
-            f"{name}: the video stream declares no valid frame size "
-            "(the header is corrupt or claims an impossible size)",
+            f"{name}: the video stream has no usable frame size (the header is corrupt, or "
+            f"claims a size the decoder refused: over {limits.max_pixels_per_frame:,} pixels)",
             hint="re-export the file",
         )
     if width * height > limits.max_pixels_per_frame:
@@ -233,7 +233,8 @@ def _video_stream(container: Any, name: str) -> Any:
             raise UnsupportedMediaError(f"{name}: no decoder for the video codec of this file")
         return stream
     raise UnsupportedMediaError(
-        f"{name}: the file has no video stream", hint="pass a video file, not audio or an image"
+        f"{name}: the file has no video stream (or only an empty one)",
+        hint="pass a video file, not audio or an image",
     )
 
 
