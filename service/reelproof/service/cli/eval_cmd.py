@@ -43,3 +43,45 @@ def eval_provenance_command(
 
     report = run_provenance_benchmark(out, size_mb=size_mb)
     typer.echo(f"wrote {report}")
+
+
+@eval_app.command("io")
+def eval_io_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/io.md"), "--out", help="Markdown file to write."
+    ),
+    video_dir: Path = typer.Option(Path("data/video"), "--video-dir", help="Real clips folder."),
+    repeats: int = typer.Option(5, "--repeats", min=1, help="Timed runs per measurement."),
+    encode_frames: int = typer.Option(60, "--encode-frames", min=1, help="Frames per encode run."),
+) -> None:
+    """Reader and writer throughput relative to bare PyAV on the real clips (ratios)."""
+    from reelproof.eval.io_bench import run_io_benchmark
+
+    report = run_io_benchmark(video_dir, out, repeats=repeats, encode_frames=encode_frames)
+    for row in report.decode:
+        typer.echo(
+            f"decode {row.clip}: reader {row.reader_fps:.0f} fps, bare PyAV {row.bare_fps:.0f} fps"
+            f" -> ratio {row.ratio:.2f} (vs threaded bare {row.ratio_threaded:.2f})"
+        )
+    for enc in report.encode:
+        typer.echo(
+            f"encode {enc.clip}: writer {enc.writer_fps:.1f} fps, bare PyAV {enc.bare_fps:.1f} fps"
+            f" -> ratio {enc.ratio:.2f}"
+        )
+    typer.echo(f"wrote {out}")
+
+
+@eval_app.command("watermark")
+def eval_watermark_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/watermark.md"), "--out", help="Markdown file to write."
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="CI-sized run: fewer attacks, frames, clips and resolutions."
+    ),
+) -> None:
+    """rp-ss vs dwtDct/dwtDctSvd: quality, robustness per attack, false positives, speed."""
+    from reelproof.eval.watermark_bench import run_watermark_benchmark
+
+    report = run_watermark_benchmark(out, quick=quick)
+    typer.echo(f"wrote {report}")

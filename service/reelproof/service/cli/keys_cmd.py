@@ -76,3 +76,29 @@ def init_dev_command(
     typer.echo(
         "DEV ONLY: never sign published content with these; never commit the keys.", err=True
     )
+
+
+@keys_app.command("init-watermark")
+def init_watermark_command(
+    path: str | None = typer.Argument(
+        None, help="Key file to create (default: $REELPROOF_HOME/watermark-keys/<key id>.json)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Create a secret watermark key (32 random bytes, file mode 0600) and print its id."""
+    from pathlib import Path
+
+    from reelproof.core.paths import watermark_keys_dir
+    from reelproof.watermark import WatermarkKey
+
+    key = WatermarkKey.generate()
+    target = Path(path) if path else watermark_keys_dir() / f"{key.key_id}.json"
+    written = key.save(target, overwrite=force)
+    if as_json:
+        from reelproof.service.cli.output import print_json
+
+        print_json({"key_id": key.key_id, "path": str(written)})
+        return
+    typer.echo(f"{key.key_id}: {written}")
+    typer.echo("Keep this file secret: whoever holds it can embed and strip your mark.", err=True)
