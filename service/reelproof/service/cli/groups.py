@@ -15,6 +15,7 @@ GROUPS: dict[str, str] = {
     "provenance": "Verify C2PA content credentials.",
     "keys": "Create watermark keys, development PKI and API keys.",
     "generate": "Generate a watermarked, signed clip from a prompt.",
+    "generator": "Train the embedded default generator model.",
     "verify": "Verify a clip: credentials, watermark and classifier, fused into one verdict.",
     "detector": "Train, evaluate and run the synthetic-video classifier.",
     "eval": "Run the reproducible benchmarks and write docs/benchmarks/.",

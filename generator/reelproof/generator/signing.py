@@ -1,0 +1,131 @@
+"""The responsible steps after decoding: encode, sign, store; and the default parts.
+
+Kept apart from :mod:`reelproof.generator.responsible` so that the wrapper reads as the order of
+operations and this module holds the calls into ``reelproof.core.io``, ``reelproof.watermark``
+and ``reelproof.provenance``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reelproof.core import ReelProofError
+from reelproof.core.io import VideoWriter
+
+ENCODE_CRF = 18  # visually transparent; keeps the watermark well above its detection floor
+ENCODE_PRESET = "medium"
+
+
+@dataclass(frozen=True)
+class SpecArgs:
+    """What the manifest of one generation records.
+
+    Attributes:
+        title: Asset title (the file name).
+        model_name, model_version, weights_digest: The generating model.
+        prompt: The prompt (only recorded when the signer's policy opts in; off by default).
+        watermark_id: 16 hex digits of the watermark, recorded as a soft binding.
+        input_image: Image-to-video input, recorded as an ``inputTo`` ingredient.
+    """
+
+    title: str
+    model_name: str
+    model_version: str
+    weights_digest: str
+    prompt: str | None
+    watermark_id: str
+    input_image: Path | None
+
+
+def encode_mp4(clip: npt.NDArray[np.uint8], path: Path, fps: Fraction) -> Path:
+    """Encode marked frames (F, H, W, 3) uint8 RGB as H.264 MP4 with faststart."""
+    with VideoWriter(
+        path, fps=fps, width=int(clip.shape[2]), height=int(clip.shape[1]),
+        codec="h264", crf=ENCODE_CRF, preset=ENCODE_PRESET,
+    ) as writer:  # fmt: skip
+        writer.write(clip)
+    return path
+
+
+def sign_file(src: Path, dst: Path, args: SpecArgs, signer: Any) -> Any:
+    """Sign ``src`` into ``dst`` (atomic, the last write); returns provenance's ``SignResult``."""
+    from reelproof.provenance import GeneratorInfo, ManifestSpec, sign
+
+    spec = ManifestSpec(
+        title=args.title,
+        generator=GeneratorInfo(
+            name=args.model_name,
+            version=args.model_version,
+            weights_digest=args.weights_digest,
+            prompt=args.prompt,
+        ),
+        watermark_id=args.watermark_id,
+        input_ingredients=[args.input_image] if args.input_image is not None else [],
+    )
+    return sign(src, dst, spec, signer)
+
+
+def store_manifest(store: Any, watermark_id: str, path: Path, signed: Any) -> str:
+    """Store the signed manifest (with the file's perceptual fingerprint) under the watermark id.
+
+    Returns:
+        The store's location (database path, or the store's ``repr`` for other stores).
+    """
+    from reelproof.provenance import record_signing
+
+    if signed.watermark_id != watermark_id:
+        raise ReelProofError("signed manifest carries another watermark id than the clip")
+    record_signing(store, signed)
+    return str(getattr(store, "path", store))
+
+
+def summarise(signed: Any, args: SpecArgs, signer: Any) -> Any:
+    """A :class:`~reelproof.generator.responsible.ManifestSummary` of what was signed."""
+    from reelproof.core import __version__
+    from reelproof.generator.responsible import ManifestSummary
+    from reelproof.provenance.manifest import TRAINED_ALGORITHMIC_MEDIA
+
+    return ManifestSummary(
+        title=args.title,
+        claim_generator=f"ReelProof/{__version__}",
+        digital_source_type=TRAINED_ALGORITHMIC_MEDIA,
+        model=f"{args.model_name} {args.model_version}",
+        weights_digest=args.weights_digest,
+        signer=str(signed.signer_subject),
+        dev_signer=bool(getattr(signer, "is_dev", False)),
+        ingredients=(args.input_image.name,) if args.input_image is not None else (),
+        watermark_id=str(signed.watermark_id),
+        sha256=str(signed.content_sha256),
+        signed_at=str(signed.signed_at),
+        manifest_bytes=len(signed.manifest_bytes),
+    )
+
+
+def default_watermarker() -> Any:
+    """rp-ss with the first key of the default keyring (the demo key when the user made none)."""
+    from reelproof.watermark import Keyring, create_watermarker
+
+    keys = Keyring.default(include_demo=True).keys
+    return create_watermarker("rp-ss", key=keys[0])
+
+
+def default_signer() -> Any:
+    """A signer from the development PKI (made on first use under the ReelProof home)."""
+    from reelproof.provenance import ensure_dev_pki, load_signer
+
+    pki = ensure_dev_pki()
+    return load_signer(pki.chain_pem, pki.key_pem)
+
+
+def default_store() -> Any:
+    """The default SQLite manifest store under the ReelProof home."""
+    from reelproof.core.paths import manifest_store_path
+    from reelproof.provenance import SqliteManifestStore
+
+    return SqliteManifestStore(manifest_store_path())

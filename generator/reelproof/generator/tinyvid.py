@@ -1,0 +1,332 @@
+"""The embedded default model: a tiny text-to-video flow-matching model built from diffusers parts.
+
+Components (all stock classes, small configs built in code, nothing downloaded):
+
+- ``WordTokenizer``: a word-level tokenizer over the closed prompt vocabulary of
+  :mod:`reelproof.generator.scenes`.
+- ``transformers.UMT5EncoderModel`` (tiny config): the text encoder, trained from scratch.
+- ``diffusers.WanTransformer3DModel`` (tiny config): the denoiser, in **pixel space** at
+  ``native_size`` x ``native_size`` (32x32), patch (2, 4, 4).
+- ``diffusers.FlowMatchEulerDiscreteScheduler``: rectified-flow sampling.
+
+"Decoding" is a bilinear upsample of the 32x32 pixel clip to the requested size (128x128 by
+default): the model does not synthesise detail above 32x32. It then goes through the same
+``video_processor.postprocess_video`` hook as every diffusers video pipeline, so the responsible
+wrapper watermarks it exactly like a latent-diffusion pipeline's decoded output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+from diffusers.pipelines.wan.pipeline_output import WanPipelineOutput
+from diffusers.video_processor import VideoProcessor
+from transformers import UMT5Config, UMT5EncoderModel
+
+from reelproof.core import ConfigError, InputError
+from reelproof.generator import scenes
+
+MARKER_FILE = "reelproof_tinyvid.json"
+PAD, UNK = "<pad>", "<unk>"
+
+
+@dataclass(frozen=True)
+class TinyVidConfig:
+    """Architecture of the default model.
+
+    Attributes:
+        native_size: Side of the square pixel grid the transformer denoises.
+        native_frames: Clip length the model is trained on.
+        max_tokens: Longest prompt, in words.
+        text_dim: Text encoder width.
+        text_layers: Text encoder depth.
+        heads: Transformer attention heads.
+        head_dim: Width of one head.
+        layers: Transformer blocks.
+        ffn_dim: Transformer feed-forward width.
+        patch: Transformer patch (frames, height, width).
+        vocab: Word list; index 0 is padding, 1 unknown.
+    """
+
+    native_size: int = 32
+    native_frames: int = 16
+    max_tokens: int = 16
+    text_dim: int = 64
+    text_layers: int = 2
+    heads: int = 4
+    head_dim: int = 32
+    layers: int = 4
+    ffn_dim: int = 256
+    patch: tuple[int, int, int] = (2, 4, 4)
+    vocab: tuple[str, ...] = (PAD, UNK, *scenes.vocabulary())
+
+
+class WordTokenizer:
+    """Word-level tokenizer over a closed vocabulary (lower-cased, whitespace split).
+
+    Unknown words are an error rather than silently mapped, so a user learns at once that the
+    default model only knows its scene vocabulary.
+    """
+
+    def __init__(self, vocab: tuple[str, ...], max_tokens: int) -> None:
+        self.vocab = vocab
+        self.max_tokens = max_tokens
+        self._index = {w: i for i, w in enumerate(vocab)}
+
+    def check(self, prompt: str) -> list[str]:
+        """Validate a prompt and return its words.
+
+        Raises:
+            InputError: Empty, too long, or containing words outside the vocabulary.
+        """
+        words = prompt.lower().replace(",", " ").split()
+        if len(words) > self.max_tokens:
+            raise InputError(
+                f"prompt has {len(words)} words; the default model reads at most {self.max_tokens}",
+                hint='write e.g. "a red ball moving left on a black background"',
+            )
+        unknown = sorted({w for w in words if w not in self._index or w in (PAD, UNK)})
+        if unknown:
+            known = ", ".join(w for w in self.vocab if w not in (PAD, UNK))
+            raise InputError(
+                f"the default model does not know the word(s) {', '.join(unknown)}",
+                hint=f"use only: {known}",
+            )
+        return words
+
+    def __call__(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokenize a batch; the empty string is the unconditional prompt.
+
+        Returns:
+            ids (B, max_tokens) int64 and attention mask (B, max_tokens) int64.
+        """
+        ids = torch.zeros((len(prompts), self.max_tokens), dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, prompt in enumerate(prompts):
+            words = self.check(prompt) if prompt else []
+            for col, word in enumerate(words):
+                ids[row, col] = self._index[word]
+                mask[row, col] = 1
+        # An all-padding row would give attention nothing to attend to: keep the first slot.
+        mask[:, 0] = 1
+        return ids, mask
+
+
+def build_text_encoder(cfg: TinyVidConfig) -> UMT5EncoderModel:
+    """A tiny randomly initialised UMT5 encoder for ``cfg``."""
+    config = UMT5Config(
+        vocab_size=len(cfg.vocab),
+        d_model=cfg.text_dim,
+        d_kv=cfg.text_dim // 4,
+        d_ff=cfg.text_dim * 2,
+        num_layers=cfg.text_layers,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        dropout_rate=0.0,
+        pad_token_id=0,
+    )
+    return UMT5EncoderModel(config)
+
+
+def build_transformer(cfg: TinyVidConfig) -> WanTransformer3DModel:
+    """A tiny randomly initialised Wan transformer denoising RGB pixels for ``cfg``."""
+    return WanTransformer3DModel(
+        patch_size=cfg.patch,
+        num_attention_heads=cfg.heads,
+        attention_head_dim=cfg.head_dim,
+        in_channels=3,
+        out_channels=3,
+        text_dim=cfg.text_dim,
+        freq_dim=64,
+        ffn_dim=cfg.ffn_dim,
+        num_layers=cfg.layers,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=64,
+    )
+
+
+def build_scheduler() -> FlowMatchEulerDiscreteScheduler:
+    """The sampler the model was trained for (rectified flow, no timestep shift)."""
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
+
+
+def encode_text(
+    text_encoder: UMT5EncoderModel, tokenizer: WordTokenizer, prompts: list[str]
+) -> torch.Tensor:
+    """Text states (B, max_tokens, text_dim) float32; padding positions zeroed."""
+    ids, mask = tokenizer(prompts)
+    states: torch.Tensor = text_encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    # Zero the padding like Wan's pipeline does, so the denoiser cannot read the padding.
+    return states * mask[..., None].to(states.dtype)
+
+
+class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
+    """Text-to-video pipeline of the embedded default model.
+
+    Follows diffusers' video pipeline shape: encode prompt -> denoise with the scheduler ->
+    "decode" (upsample) -> ``self.video_processor.postprocess_video(video, output_type)``.
+    """
+
+    model_cpu_offload_seq = "text_encoder->transformer"
+
+    def __init__(
+        self,
+        transformer: WanTransformer3DModel,
+        text_encoder: UMT5EncoderModel,
+        scheduler: FlowMatchEulerDiscreteScheduler,
+    ) -> None:
+        super().__init__()
+        self.register_modules(
+            transformer=transformer, text_encoder=text_encoder, scheduler=scheduler
+        )
+        self.tinyvid_config = TinyVidConfig()
+        self.tokenizer = WordTokenizer(self.tinyvid_config.vocab, self.tinyvid_config.max_tokens)
+        self.video_processor = VideoProcessor(vae_scale_factor=1)
+
+    def check_inputs_early(self, prompt: str, num_frames: int, height: int, width: int) -> None:
+        """Validate a request before any compute.
+
+        Raises:
+            InputError: Bad prompt or a size this model cannot produce.
+        """
+        if not prompt.strip():
+            raise InputError("the prompt is empty", hint="describe the clip to generate")
+        self.tokenizer.check(prompt)
+        n = self.tinyvid_config.native_size
+        for name, value in (("height", height), ("width", width)):
+            if value % n or not n <= value <= 16 * n:
+                raise InputError(
+                    f"{name} {value} is not a size the default model can produce",
+                    hint=f"use a multiple of {n} between {n} and {16 * n} (default 128)",
+                )
+        pt = self.tinyvid_config.patch[0]
+        if num_frames % pt or not pt <= num_frames <= 64:
+            raise InputError(
+                f"{num_frames} frames is not a length the default model can produce",
+                hint=f"use a multiple of {pt} between {pt} and 64 (trained on 16)",
+            )
+
+    @torch.no_grad()  # type: ignore[untyped-decorator]
+    def __call__(
+        self,
+        prompt: str | list[str],
+        negative_prompt: str | None = None,
+        num_frames: int = 16,
+        height: int = 128,
+        width: int = 128,
+        num_inference_steps: int = 20,
+        guidance_scale: float = 4.0,
+        generator: torch.Generator | None = None,  # diffusers' argument name
+        output_type: str = "np",
+        return_dict: bool = True,
+        callback_on_step_end: Callable[..., dict[str, Any]] | None = None,
+        callback_on_step_end_tensor_inputs: list[str] | None = None,
+    ) -> WanPipelineOutput | tuple[Any]:
+        """Generate clips; arguments follow ``diffusers.WanPipeline``."""
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        for p in prompts:
+            self.check_inputs_early(p, num_frames, height, width)
+        negative = negative_prompt or ""
+        cfg = self.tinyvid_config
+        cond = encode_text(self.text_encoder, self.tokenizer, prompts)
+        uncond = encode_text(self.text_encoder, self.tokenizer, [negative] * len(prompts))
+        size = cfg.native_size
+        # Pixel-space "latents": (B, 3, F, 32, 32) float32 noise, drawn on CPU for reproducibility.
+        latents = torch.randn(
+            (len(prompts), 3, num_frames, size, size), generator=generator, dtype=torch.float32
+        )
+        self.scheduler.set_timesteps(num_inference_steps, device=latents.device)
+        timesteps = self.scheduler.timesteps
+        with self.progress_bar(total=len(timesteps)) as bar:
+            for i, t in enumerate(timesteps):
+                both = torch.cat([latents, latents])
+                states = torch.cat([cond, uncond])
+                v = self.transformer(
+                    hidden_states=both,
+                    timestep=t.expand(both.shape[0]),
+                    encoder_hidden_states=states,
+                    return_dict=False,
+                )[0]
+                v_cond, v_uncond = v.chunk(2)
+                v = v_uncond + guidance_scale * (v_cond - v_uncond)
+                latents = self.scheduler.step(v, t, latents, return_dict=False)[0]
+                if callback_on_step_end is not None:
+                    got = callback_on_step_end(self, i, t, {"latents": latents})
+                    latents = got.pop("latents", latents)
+                bar.update()
+        if output_type == "latent":
+            video = latents
+        else:
+            video = decode_pixels(latents, num_frames, height, width)
+            video = self.video_processor.postprocess_video(video, output_type=output_type)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (video,)
+        return WanPipelineOutput(frames=video)
+
+
+def decode_pixels(latents: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
+    """Upsample native pixels to the output size.
+
+    Args:
+        latents: (B, 3, F, h, w) float32 in about [-1, 1].
+
+    Returns:
+        (B, 3, F, height, width) float32 clamped to [-1, 1].
+    """
+    b, c, f, h, w = latents.shape
+    frames = latents.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)
+    frames = F.interpolate(frames, size=(height, width), mode="bilinear", align_corners=False)
+    video = frames.reshape(b, f, c, height, width).permute(0, 2, 1, 3, 4)
+    return video.clamp(-1.0, 1.0)
+
+
+def build_pipeline(cfg: TinyVidConfig | None = None) -> TinyVideoPipeline:
+    """A randomly initialised default-model pipeline (training starts here; tests use it too)."""
+    cfg = cfg or TinyVidConfig()
+    return TinyVideoPipeline(build_transformer(cfg), build_text_encoder(cfg), build_scheduler())
+
+
+def save_pipeline(pipe: TinyVideoPipeline, folder: Path, extra: dict[str, Any]) -> None:
+    """Write the weights (safetensors) and a marker file describing the model to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+    pipe.text_encoder.save_pretrained(folder / "text_encoder", safe_serialization=True)
+    pipe.scheduler.save_pretrained(folder / "scheduler")
+    marker = {"format": "reelproof-tinyvid/1", "config": asdict(pipe.tinyvid_config), **extra}
+    (folder / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
+
+
+def is_tinyvid_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a default-model checkpoint (not a diffusers pipeline folder)."""
+    return (folder / MARKER_FILE).is_file()
+
+
+def load_pipeline(folder: Path) -> TinyVideoPipeline:
+    """Load a default-model checkpoint written by :func:`save_pipeline`.
+
+    Raises:
+        ConfigError: The folder lacks a part or was written for another architecture.
+    """
+    marker = json.loads((folder / MARKER_FILE).read_text())
+    if marker.get("format") != "reelproof-tinyvid/1":
+        raise ConfigError(
+            f"{folder} holds an unknown default-model format {marker.get('format')!r}",
+            hint="re-run `reelproof generator train` with this version of ReelProof",
+        )
+    for part in ("transformer", "text_encoder", "scheduler"):
+        if not (folder / part).is_dir():
+            raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
+    transformer = WanTransformer3DModel.from_pretrained(folder / "transformer")
+    text_encoder = UMT5EncoderModel.from_pretrained(folder / "text_encoder")
+    scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
+    pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)
+    return pipe

@@ -1,0 +1,47 @@
+"""``reelproof generator``: train the embedded default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reelproof.service.cli.output import print_json
+
+generator_app = typer.Typer(no_args_is_help=True)
+
+
+def register(app: typer.Typer, name: str, help_text: str) -> None:
+    app.add_typer(generator_app, name=name, help=help_text)
+
+
+@generator_app.command("train")
+def train_command(
+    out: Path = typer.Option(
+        Path("generator/reelproof/generator/default_model"),
+        "--out",
+        help="Folder to write the weights and marker file to.",
+    ),
+    steps: int = typer.Option(2400, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Clips per step."),
+    seed: int = typer.Option(0, "--seed", help="Seed of data, init and noise."),
+    max_minutes: float = typer.Option(
+        0.0, "--max-minutes", min=0.0, help="Stop early after this long (0: no limit)."
+    ),
+    threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
+) -> None:
+    """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
+    from reelproof.generator.training import TrainConfig, train
+
+    cfg = TrainConfig(
+        steps=steps, batch_size=batch_size, seed=seed, max_minutes=max_minutes, threads=threads
+    )
+
+    def log(line: str) -> None:
+        if not as_json:
+            typer.echo(line)
+
+    summary = train(out, cfg, log=log)
+    if as_json:
+        print_json({"out": str(out), **summary})
