@@ -88,6 +88,7 @@ def _issue(
     ca: bool,
     path_length: int | None = None,
     ekus: Sequence[str] = (),
+    eku_critical: bool = False,
     not_before: dt.datetime,
     not_after: dt.datetime,
 ) -> x509.Certificate:
@@ -110,7 +111,8 @@ def _issue(
     )
     if ekus:
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in ekus]), critical=False
+            x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in ekus]),
+            critical=eku_critical,
         )
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -200,6 +202,7 @@ def issue_dev_leaf(
     ekus: Sequence[str] = (C2PA_CLAIM_SIGNING_EKU,),
     lifetime: dt.timedelta = dt.timedelta(days=365),
     not_before: dt.datetime | None = None,
+    eku_critical: bool = False,
 ) -> tuple[Path, Path]:
     """Issue another signing certificate under a dev PKI's intermediate (tests, tamper suite).
 
@@ -209,6 +212,7 @@ def issue_dev_leaf(
         ekus: dotted EKU OIDs to put in the certificate.
         lifetime: validity from ``not_before`` (a few seconds makes an expiring certificate).
         not_before: start of validity (default: one minute ago).
+        eku_critical: mark the EKU extension critical (RFC 3161 asks it of a TSA certificate).
 
     Returns:
         ``(chain_path, key_path)`` written as ``<name>.chain.pem`` and ``<name>.key.pem``.
@@ -229,7 +233,8 @@ def issue_dev_leaf(
     key = ec.generate_private_key(ec.SECP256R1())
     leaf = _issue(
         _name(f"ReelProof Dev Signer ({name})"), key.public_key(), inter.subject, inter_key,
-        ca=False, ekus=ekus, not_before=start, not_after=start + lifetime,
+        ca=False, ekus=ekus, eku_critical=eku_critical, not_before=start,
+        not_after=start + lifetime,
     )  # fmt: skip
     chain_path = folder / f"{name}.chain.pem"
     key_path = folder / f"{name}.key.pem"
