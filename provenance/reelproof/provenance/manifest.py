@@ -113,15 +113,15 @@ def creation_definition(
             gen["prompt"] = spec.generator.prompt
         assertions.append({"label": GENERATOR_ASSERTION, "data": gen})
     if spec.watermark_id is not None:
-        timespan: dict[str, int] = {"start": 0}
-        if duration_ms is not None:
-            timespan["end"] = duration_ms
+        # c2pa-rs requires both ends of a timespan; without a known duration the scope stays
+        # empty (the binding then covers the whole asset).
+        scope = {"timespan": {"start": 0, "end": duration_ms}} if duration_ms else {}
         assertions.append(
             {
                 "label": "c2pa.soft-binding",
                 "data": {
                     "alg": spec.soft_binding_alg,
-                    "blocks": [{"scope": {"timespan": timespan}, "value": spec.watermark_id}],
+                    "blocks": [{"scope": scope, "value": spec.watermark_id}],
                 },
             }
         )

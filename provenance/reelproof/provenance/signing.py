@@ -303,6 +303,18 @@ def _builder_settings() -> dict[str, Any]:
     }
 
 
+def _duration_ms(path: Path, mime: str) -> int | None:
+    """Clip duration for the soft-binding timespan: from ``mvhd`` (cheap), else a probe (AVI)."""
+    if mime != "video/x-msvideo":
+        return mp4_duration_ms(path)
+    try:
+        from reelproof.core.io import probe
+
+        return round(float(probe(path).duration) * 1000) or None
+    except ReelProofError:
+        return None
+
+
 def _translate(err: Exception, signer: ProvenanceSigner, src: Path) -> ReelProofError:
     text = str(err)
     if isinstance(err, c2pa.C2paError.NotSupported):
@@ -396,7 +408,7 @@ def sign(
         ingredients.append(
             ({"title": path.name, "relationship": "inputTo", "label": label}, Path(path))
         )
-    definition = creation_definition(spec, labels, mp4_duration_ms(src))
+    definition = creation_definition(spec, labels, _duration_ms(src, mime))
     manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer)
     return SignResult(
         manifest_bytes=manifest,
