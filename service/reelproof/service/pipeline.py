@@ -642,7 +642,13 @@ def _recovery_facts(sig: SignalResult) -> RecoveryFacts | None:
         state=_str_or_none(rec.get("state")),
         signer=_str_or_none(rec.get("signer")),
         digital_source_type=_str_or_none(rec.get("digital_source_type")),
+        fingerprint_matches=_bool_or_none(rec.get("fingerprint_matches")),
+        hard_binding_matches=_bool_or_none(rec.get("hard_binding_matches")),
     )
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _detector_facts(sig: SignalResult) -> DetectorFacts | None:

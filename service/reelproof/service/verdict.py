@@ -104,6 +104,8 @@ class RecoveryFacts(Result):
     state: str | None = None  # provenance state of the recovered manifest
     signer: str | None = None
     digital_source_type: str | None = None
+    fingerprint_matches: bool | None = None
+    hard_binding_matches: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -237,9 +239,18 @@ def _watermark_evidence(facts: SignalFacts) -> list[Evidence]:
     out = [Evidence("ai_generated_marked", "watermark", msg, details)]
     rec = facts.recovery
     if rec is not None and rec.found:
-        rec_details = {"state": rec.state, "signer": rec.signer}
+        rec_details = {
+            "state": rec.state,
+            "signer": rec.signer,
+            "fingerprint_matches": rec.fingerprint_matches,
+            "hard_binding_matches": rec.hard_binding_matches,
+        }
         rmsg = f"The credentials were stripped; the manifest stored under id {wm.payload} was "
         rmsg += f"recovered (signer {rec.signer or 'unknown'}, state {rec.state})."
+        if rec.fingerprint_matches is False:
+            rmsg += " But the pictures do NOT match the signed clip: the id may have been copied."
+        elif rec.fingerprint_matches:
+            rmsg += " The pictures still match the signed clip."
         out.append(Evidence("credentials_recovered", "watermark", rmsg, rec_details))
     elif rec is not None:
         out.append(
@@ -337,8 +348,13 @@ def _choose(facts: SignalFacts, codes: set[str], likelihood: str) -> tuple[Verdi
         text = "A ReelProof watermark shows an AI generator made this clip"
         text += f" (key {wm.key_id or 'unknown'}"
         text += f", id {wm.payload})." if wm.payload else ")."
-        if "credentials_recovered" in codes:
-            text += " Its stripped credentials were recovered from the manifest store."
+        rec = facts.recovery
+        if "credentials_recovered" in codes and rec is not None:
+            text += " Its stripped credentials were recovered from the manifest store"
+            if rec.fingerprint_matches is False:
+                text += ", but they describe different pictures (the id may have been copied)."
+            else:
+                text += "."
         return VerdictLabel.AI_GENERATED_MARKED, text
     if "likely_synthetic" in codes:
         text = "No credentials or watermark decide it; the classifier rates it likely synthetic. "

@@ -166,6 +166,7 @@ class ServiceState:
             settings.max_attempts,
             settings.thumbnails,
             self._on_finished,
+            settings.retain_uploads,
         )
 
     def _on_finished(self, job_id: str, outcome: dict[str, Any]) -> None:

@@ -252,6 +252,16 @@ class ServiceDB:
             )
             return cur.rowcount > 0
 
+    def requeue_if_attempts_left(self, job_id: str, max_attempts: int) -> bool:
+        """Put a running job back in the queue when it has attempts left."""
+        with self.connect() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status='queued', stage=NULL WHERE id=? AND status='running' "
+                "AND attempts < ?",
+                (job_id, max_attempts),
+            )
+            return cur.rowcount > 0
+
     def clear_upload(self, job_id: str) -> None:
         with self.connect() as conn:
             conn.execute("UPDATE jobs SET upload_path=NULL WHERE id=?", (job_id,))
@@ -267,15 +277,18 @@ class ServiceDB:
             conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
             return dict(row)
 
-    def recover_after_restart(self, max_attempts: int) -> tuple[list[str], list[str]]:
+    def recover_after_restart(
+        self, max_attempts: int
+    ) -> tuple[list[str], list[tuple[str, str | None]]]:
         """Requeue or fail jobs left ``running`` by a previous server process.
 
         Returns:
-            ``(requeued_ids, failed_ids)``. A job is requeued while it has attempts left and its
-            upload still exists; otherwise it fails with an explicit ``interrupted`` error.
+            ``(requeued_ids, [(failed_id, its_upload_path)])``. A job is requeued while it has
+            attempts left and its upload still exists; otherwise it fails with an explicit
+            ``interrupted`` error (the caller removes its upload).
         """
         requeued: list[str] = []
-        failed: list[str] = []
+        failed: list[tuple[str, str | None]] = []
         with self.connect() as conn:
             rows = conn.execute("SELECT * FROM jobs WHERE status='running'").fetchall()
             for row in rows:
@@ -287,7 +300,7 @@ class ServiceDB:
                     requeued.append(row["id"])
                     continue
                 error = {
-                    "type": "interrupted",
+                    "type": "https://reelproof.dev/problems/interrupted",
                     "title": "Analysis interrupted",
                     "detail": "The server stopped while this analysis was running "
                     f"({row['attempts']} attempt(s)); submit the clip again.",
@@ -297,7 +310,7 @@ class ServiceDB:
                     "WHERE id=?",
                     (time.time(), json.dumps(error), row["id"]),
                 )
-                failed.append(row["id"])
+                failed.append((row["id"], upload))
         return requeued, failed
 
     def count_by_status(self) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ _DB: ServiceDB | None = None
 def init_worker(options: VerifyOptions, db_path: str) -> None:
     """Process initializer: load every model and key once for the life of the worker."""
     global _VERIFIER, _DB
+    # The server owns its workers' lifetime: a SIGTERM/SIGINT sent to the whole process group
+    # (Ctrl-C, systemd) must not kill an analysis mid-way behind the server's back.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import torch
 
@@ -127,7 +132,9 @@ class JobRunner:
         max_attempts: int,
         thumbnails: int,
         on_finished: Callable[[str, dict[str, Any]], None],
+        retain_uploads: bool = False,
     ) -> None:
+        self.retain_uploads = retain_uploads
         self.db = db
         self.options = options
         self.workers = max(1, workers)
@@ -142,11 +149,15 @@ class JobRunner:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._thread: threading.Thread | None = None
-        self.recovered: tuple[list[str], list[str]] = ([], [])
+        self.recovered: tuple[list[str], list[tuple[str, str | None]]] = ([], [])
 
     def start(self) -> None:
         """Recover jobs a previous process left running, start the pool and the dispatcher."""
         self.recovered = self.db.recover_after_restart(self.max_attempts)
+        for job_id, upload in self.recovered[1]:
+            if upload and not self.retain_uploads:
+                Path(upload).unlink(missing_ok=True)
+                self.db.clear_upload(job_id)
         if self.recovered[0] or self.recovered[1]:
             log.warning(
                 "restart: requeued %d job(s), failed %d interrupted job(s)",
@@ -182,7 +193,7 @@ class JobRunner:
             procs = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
-                proc.terminate()
+                proc.kill()  # workers ignore SIGTERM (see init_worker)
             for proc in procs:
                 proc.join(timeout=5)
 
@@ -233,14 +244,19 @@ class JobRunner:
         try:
             outcome = fut.result()
         except BrokenProcessPool:
+            self._pool = self._new_pool()
+            if self.db.requeue_if_attempts_left(job_id, self.max_attempts):
+                log.warning("worker died during %s; requeued", job_id)
+                self._wake.set()
+                return
             outcome = {
                 "error": {
                     "type": "https://reelproof.dev/problems/worker-crashed",
                     "title": "Worker crashed",
-                    "detail": "The analysis worker stopped unexpectedly on this clip.",
+                    "detail": "The analysis worker stopped unexpectedly on this clip "
+                    f"({self.max_attempts} attempt(s)).",
                 }
             }
-            self._pool = self._new_pool()
         except Exception as err:  # a bug in the worker must fail the job, not hang it
             log.exception("analysis %s failed", job_id)
             outcome = {
