@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from fractions import Fraction
 from pathlib import Path
 
@@ -271,3 +272,29 @@ def test_mov_and_mkv_outputs(synthetic_clip: Clip, tmp_path: Path) -> None:
     for suffix, label in ((".mov", "mov"), (".mkv", "mkv"), (".m4v", "mp4")):
         info = probe(write_clip(synthetic_clip, tmp_path / f"clip{suffix}", preset="ultrafast"))
         assert info.container == label and info.frames == synthetic_clip.num_frames
+
+
+def test_kept_chunks_are_never_overwritten(bikes_mp4: Path) -> None:
+    """The reader recycles chunk buffers only after the consumer has let go of them."""
+    kept = list(iter_chunks(bikes_mp4, chunk_frames=8, max_frames=64))
+    assert len({id(c.frames.base) for c in kept}) == len(kept) == 8
+    np.testing.assert_array_equal(
+        np.concatenate([c.frames for c in kept]), read_clip(bikes_mp4, max_frames=64).frames
+    )
+
+
+def test_dropped_chunk_buffers_are_recycled(bikes_mp4: Path) -> None:
+    seen: list[weakref.ref[np.ndarray]] = []  # weak: holding the buffers would block reuse
+    reused = 0
+    first_frames = []
+    for chunk in iter_chunks(bikes_mp4, chunk_frames=8, max_frames=80):
+        base = chunk.frames.base
+        if any(ref() is base for ref in seen):
+            reused += 1
+        else:
+            seen.append(weakref.ref(base))
+        del base
+        first_frames.append(chunk.frames[0].copy())
+    assert reused >= 10 - 3  # 10 chunks from a pool of 3 buffers
+    whole = read_clip(bikes_mp4, max_frames=80).frames
+    np.testing.assert_array_equal(np.stack(first_frames), whole[::8])
