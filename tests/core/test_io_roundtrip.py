@@ -298,3 +298,14 @@ def test_dropped_chunk_buffers_are_recycled(bikes_mp4: Path) -> None:
     assert reused >= 10 - 3  # 10 chunks from a pool of 3 buffers
     whole = read_clip(bikes_mp4, max_frames=80).frames
     np.testing.assert_array_equal(np.stack(first_frames), whole[::8])
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_writer_records_rotation(suffix: str, synthetic_clip: Clip, tmp_path: Path) -> None:
+    out = write_clip(synthetic_clip, tmp_path / f"turned{suffix}", preset="ultrafast", rotation=270)
+    with av.open(str(out)) as container:  # what a player sees on the decoded frame
+        assert next(container.decode(video=0)).rotation in (270, -90)
+    if suffix == ".mp4":  # probe reads the MP4 track matrix without decoding
+        assert probe(out).rotation == 270
+    with pytest.raises(InputError):
+        VideoWriter(tmp_path / "x.mp4", 25, 64, 48, rotation=45)
