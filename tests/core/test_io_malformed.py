@@ -286,3 +286,33 @@ def test_no_partial_output_when_the_source_is_corrupt(bikes_mp4: Path, tmp_path:
         for chunk in iter_chunks(bad):
             w.write(chunk.frames)
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"), [("fuzz.mp4", "libx264"), ("fuzz.mkv", "libx264"), ("fuzz.avi", "mpeg4")]
+)
+def test_random_corruption_only_ever_raises_reelproof_errors(
+    name: str, codec: str, make_video: VideoFactory, tmp_path: Path
+) -> None:
+    """Seeded byte mutations (mostly in the headers): a clean result or a ReelProofError.
+
+    This found undecodable metadata tags escaping as UnicodeDecodeError before it was fixed.
+    """
+    source = make_video(name, codec=codec, options={}, movflags="+faststart")
+    data = source.read_bytes()
+    target = tmp_path / f"mutated{source.suffix}"
+    outcomes = {"read": 0, "refused": 0}
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        mutated = bytearray(data)
+        end = len(data) if seed % 3 == 0 else min(len(data), 1500)
+        for pos in rng.integers(0, end, int(rng.integers(1, 12))):
+            mutated[pos] = int(rng.integers(0, 256))
+        target.write_bytes(bytes(mutated))
+        try:
+            probe(target)
+            read_clip(target)
+            outcomes["read"] += 1
+        except ReelProofError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0  # the mutations did reach the parsers

@@ -191,6 +191,7 @@ def open_input(path: Path, container_label: str, limits: MediaLimits) -> Any:
                 format=demuxer,
                 options=options,
                 timeout=(limits.open_timeout_s, limits.open_timeout_s),
+                metadata_errors="replace",  # crafted tags are not valid UTF-8
             )
     except MediaDecodeError:
         # An interrupted read can surface as "invalid data"; blame the clock when it ran out.
@@ -215,8 +216,12 @@ def av_errors(path: Path | str, action: str) -> Iterator[None]:
             f"{name}: cannot {action}: {reason} (the file is corrupt, truncated or not a video)",
             hint="re-export or re-download the file",
         ) from None
-    except (EOFError, MemoryError) as err:
-        raise MediaDecodeError(f"{name}: cannot {action}: {type(err).__name__}") from None
+    except (EOFError, MemoryError, OverflowError, UnicodeError, ValueError) as err:
+        # PyAV surfaces some damage as plain Python errors (undecodable tags, bad rationals).
+        raise MediaDecodeError(
+            f"{name}: cannot {action}: {type(err).__name__} (the file is corrupt)",
+            hint="re-export or re-download the file",
+        ) from None
 
 
 def _timeout_error(name: str, action: str) -> LimitExceededError:
