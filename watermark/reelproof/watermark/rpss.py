@@ -61,8 +61,8 @@ class RpSsConfig:
     pilot_weight: float = 1.0
     strength: float = 1.0
     base_rms: float = 2.4
-    mask_floor: float = 0.3
-    mask_cap: float = 1.4
+    mask_floor: float = 0.25
+    mask_cap: float = 1.8
     act_ref: float = 10.0
     min_psnr: float = 42.0
     scales: tuple[float, ...] = (1.0, 0.5, 2.0 / 3.0, 0.75, 1.5, 2.0)
