@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from fractions import Fraction
 from pathlib import Path
@@ -309,3 +310,10 @@ def test_writer_records_rotation(suffix: str, synthetic_clip: Clip, tmp_path: Pa
         assert probe(out).rotation == 270
     with pytest.raises(InputError):
         VideoWriter(tmp_path / "x.mp4", 25, 64, 48, rotation=45)
+
+
+def test_written_file_gets_normal_permissions(synthetic_clip: Clip, tmp_path: Path) -> None:
+    out = write_clip(synthetic_clip, tmp_path / "perm.mp4", preset="ultrafast")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask

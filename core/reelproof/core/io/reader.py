@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
@@ -107,13 +107,15 @@ def read_clip(
         (and everything ``iter_chunks`` raises)
     """
     _check_positive("stride", stride)
-    info_container, _stream, info = open_and_probe(path, limits)
-    info_container.close()
+    if max_frames is not None:
+        _check_positive("max_frames", max_frames)
+    container, stream, info = open_and_probe(path, limits)
     expected = -(-info.frames // stride) if info.frames else 0
     if max_frames is not None:
         expected = min(expected, max_frames)
     frame_bytes = info.width * info.height * 3
     if expected * frame_bytes > limits.max_clip_bytes:
+        container.close()
         raise LimitExceededError(
             f"{info.path}: {expected} frames of {info.width}x{info.height} need "
             f"{expected * frame_bytes / 2**30:.1f} GiB, over the in-memory limit of "
@@ -122,15 +124,20 @@ def read_clip(
         )
     chunks: list[FrameChunk] = []
     held = 0
-    for chunk in iter_chunks(path, 64, stride, max_frames, limits):
-        held += chunk.frames.nbytes
-        if held > limits.max_clip_bytes:  # the header under-declared the frame count
-            raise LimitExceededError(
-                f"{info.path}: decoded frames exceed the in-memory limit of "
-                f"{limits.max_clip_bytes / 2**30:.1f} GiB",
-                hint="stream it with reelproof.core.io.iter_chunks",
-            )
-        chunks.append(chunk)
+    chunk_frames = min(64, expected) if expected > 0 else 64
+    decoding = _decode_chunks(container, stream, info, chunk_frames, stride, max_frames, limits)
+    try:
+        for chunk in decoding:
+            held += chunk.frames.nbytes
+            if held > limits.max_clip_bytes:  # the header under-declared the frame count
+                raise LimitExceededError(
+                    f"{info.path}: decoded frames exceed the in-memory limit of "
+                    f"{limits.max_clip_bytes / 2**30:.1f} GiB",
+                    hint="stream it with reelproof.core.io.iter_chunks",
+                )
+            chunks.append(chunk)
+    finally:
+        decoding.close()  # closes the container even when we stop early
     frames = np.concatenate([c.frames for c in chunks]) if len(chunks) > 1 else chunks[0].frames
     stamps = np.concatenate([c.timestamps for c in chunks])
     return Clip(frames=frames, fps=Fraction(info.fps) / stride, timestamps=stamps)
@@ -149,7 +156,7 @@ def _decode_chunks(
     stride: int,
     max_frames: int | None,
     limits: MediaLimits,
-) -> Iterator[FrameChunk]:
+) -> Generator[FrameChunk, None, None]:
     deadline = time.monotonic() + limits.decode_timeout_s
     name = os.path.basename(info.path)
     _configure_decoder(stream, limits)

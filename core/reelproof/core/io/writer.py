@@ -217,6 +217,8 @@ class VideoWriter:
                     self._audio.close()
                     self._audio = None
                 self._container.close()
+            # mkstemp made the file private (0600); give it the mode a plain open() would.
+            os.chmod(self._tmp, 0o666 & ~_umask())
             os.replace(self._tmp, self.path)
         except BaseException:
             self.abort()
@@ -299,6 +301,12 @@ def _check_settings(path: Path, codec: str, crf: int, preset: str, tune: str | N
     if not path.parent.is_dir():
         raise InputError(f"{path.parent}: no such folder", hint="create it first")
     return muxer
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _temp_path(path: Path) -> Path:
