@@ -19,6 +19,7 @@ from conftest import VideoFactory, synthetic_frames
 
 from reelproof.core.errors import (
     InputError,
+    LimitExceededError,
     MediaDecodeError,
     ReelProofError,
     UnsupportedMediaError,
@@ -153,6 +154,19 @@ def _fifo(tmp: Path, *_: object) -> Path:
     return path
 
 
+def _device_symlink(tmp: Path, *_: object) -> Path:
+    link = tmp / "endless.mp4"
+    link.symlink_to("/dev/zero")  # never ends: must be refused before any read
+    return link
+
+
+def _sparse_9_gib(tmp: Path, *_: object) -> Path:
+    path = tmp / "huge.mp4"
+    with path.open("wb") as handle:
+        handle.truncate(9 * 1024**3)  # sparse: no disk used, but over the 8 GiB default
+    return path
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -181,6 +195,8 @@ CASES: dict[str, tuple[Maker, type[ReelProofError] | None, type[ReelProofError]]
     "HLS renamed .mp4": (_hls_renamed_mp4, UnsupportedMediaError, UnsupportedMediaError),
     "directory": (_directory, InputError, InputError),
     "FIFO": (_fifo, InputError, InputError),
+    "symlink to /dev/zero": (_device_symlink, InputError, InputError),
+    "9 GiB file": (_sparse_9_gib, LimitExceededError, LimitExceededError),
 }
 
 

@@ -146,6 +146,23 @@ def test_decode_time_is_bounded(bikes_mp4: Path) -> None:
         read_clip(bikes_mp4, limits=MediaLimits(decode_timeout_s=1e-9))
 
 
+def test_decode_time_is_bounded_mid_stream(
+    bikes_mp4: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stalling decode (simulated by a clock that jumps a minute per packet) is cut off."""
+    now = [0.0]
+
+    def jumping_clock() -> float:
+        now[0] += 60.0
+        return now[0]
+
+    monkeypatch.setattr(reader_module, "_clock", jumping_clock)
+    chunks = iter_chunks(bikes_mp4, chunk_frames=4, limits=MediaLimits(decode_timeout_s=300))
+    with pytest.raises(LimitExceededError, match="longer than 300 s"):
+        for _ in chunks:
+            pass
+
+
 def test_read_clip_refuses_what_would_not_fit_in_memory(bikes_mp4: Path) -> None:
     with pytest.raises(LimitExceededError, match="iter_chunks"):
         read_clip(bikes_mp4, limits=MediaLimits(max_clip_bytes=10 * 640 * 272 * 3))

@@ -21,6 +21,8 @@ from reelproof.core.io.colour import SourceColour, source_colour
 from reelproof.core.io.limits import DEFAULT_LIMITS, MediaLimits
 from reelproof.core.io.probe import MediaInfo, open_and_probe
 
+_clock = time.monotonic  # module-level so a test can fast-forward it
+
 # A damaged sample table can end the stream early without any decoder error; a count this far
 # under the container's exact declaration is reported as truncation. The slack covers frames
 # dropped by edit lists.
@@ -157,7 +159,7 @@ def _decode_chunks(
     max_frames: int | None,
     limits: MediaLimits,
 ) -> Generator[FrameChunk, None, None]:
-    deadline = time.monotonic() + limits.decode_timeout_s
+    deadline = _clock() + limits.decode_timeout_s
     name = os.path.basename(info.path)
     _configure_decoder(stream, limits)
     state = _ChunkState(chunk_frames, info.height, info.width)
@@ -169,7 +171,7 @@ def _decode_chunks(
     try:
         with av_errors(info.path, "decode"):
             for packet in container.demux(stream):
-                if time.monotonic() > deadline:
+                if _clock() > deadline:
                     raise LimitExceededError(
                         f"{name}: decoding took longer than {limits.decode_timeout_s:.0f} s",
                         hint="raise MediaLimits.decode_timeout_s if the file is trusted",
