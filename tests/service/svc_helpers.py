@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [REELPROOF, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -101,10 +103,8 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
         # Make sure no worker of this group survives its server.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def client(self, key: str | None = None, timeout: float = 120.0) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key if key is not None else self.api_key}"}
@@ -131,7 +131,9 @@ def make_server(root: Path, **settings: str) -> Server:
     return server
 
 
-def upload(path: Path, name: str | None = None, ctype: str = "video/mp4") -> dict[str, tuple[str, bytes, str]]:
+def upload(
+    path: Path, name: str | None = None, ctype: str = "video/mp4"
+) -> dict[str, tuple[str, bytes, str]]:
     """A multipart ``files`` argument for httpx."""
     return {"file": (name or path.name, path.read_bytes(), ctype)}
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from svc_helpers import Server, assert_problem, upload
 
 
@@ -43,6 +42,7 @@ def test_full_analysis_with_prefer_wait(api: httpx.Client, server: Server, bikes
     assert job["sha256"] == hashlib.sha256(bikes_mp4.read_bytes()).hexdigest()
     result = job["result"]
     assert result["sha256"] == job["sha256"]
+    assert result["filename"] == bikes_mp4.name
     assert result["verdict"] == job["verdict"]
     for key in ("provenance", "watermark", "detector"):
         assert "status" in result[key]
@@ -76,7 +76,9 @@ def test_async_analysis_then_delete(api: httpx.Client, server: Server, carphone_
     assert_problem(api.delete(f"/v1/analyses/{job_id}"), 404)
 
 
-def test_analyses_are_private_to_their_key(api: httpx.Client, server: Server, carphone_mp4: Path) -> None:
+def test_analyses_are_private_to_their_key(
+    api: httpx.Client, server: Server, carphone_mp4: Path
+) -> None:
     job_id = api.post("/v1/analyses", files=upload(carphone_mp4)).json()["id"]
     with server.client(server.create_key("other")) as other:
         assert_problem(other.get(f"/v1/analyses/{job_id}"), 404)
@@ -97,9 +99,20 @@ def test_idempotency_key_replays_and_refuses_reuse(
     body = assert_problem(api.post("/v1/analyses", files=upload(carphone_mp4), headers=key), 422)
     assert "Idempotency-Key" in str(body["detail"])
     # A different key is a different request.
-    other = api.post("/v1/analyses", files=upload(bikes_mp4), headers={"Idempotency-Key": key["Idempotency-Key"] + "x"})
+    other = api.post(
+        "/v1/analyses",
+        files=upload(bikes_mp4),
+        headers={"Idempotency-Key": key["Idempotency-Key"] + "x"},
+    )
     assert other.json()["id"] != first.json()["id"]
-    assert_problem(api.post("/v1/analyses", files=upload(bikes_mp4), headers={"Idempotency-Key": "bad key with spaces"}), 400)
+    assert_problem(
+        api.post(
+            "/v1/analyses",
+            files=upload(bikes_mp4),
+            headers={"Idempotency-Key": "bad key with spaces"},
+        ),
+        400,
+    )
 
 
 def test_c2pa_verify_is_synchronous_and_idempotent(api: httpx.Client, bikes_mp4: Path) -> None:
@@ -155,9 +168,17 @@ def test_web_page_and_openapi(server: Server) -> None:
     assert page.status_code == 200 and 'id="drop"' in page.text
     spec = httpx.get(server.url + "/openapi.json").json()
     paths = spec["paths"]
-    for route in ("/v1/analyses", "/v1/analyses/{analysis_id}", "/v1/analyses/{analysis_id}/report",
-                  "/v1/c2pa/verify", "/v1/matches/byBinding", "/v1/models", "/healthz", "/readyz",
-                  "/metrics"):
+    for route in (
+        "/v1/analyses",
+        "/v1/analyses/{analysis_id}",
+        "/v1/analyses/{analysis_id}/report",
+        "/v1/c2pa/verify",
+        "/v1/matches/byBinding",
+        "/v1/models",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
         assert route in paths, route
     body = paths["/v1/analyses"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in body

@@ -16,7 +16,9 @@ from svc_helpers import Server, assert_problem
 MP4 = "video/mp4"
 
 
-def post(api: httpx.Client, content: bytes, name: str = "clip.mp4", route: str = "/v1/analyses") -> httpx.Response:
+def post(
+    api: httpx.Client, content: bytes, name: str = "clip.mp4", route: str = "/v1/analyses"
+) -> httpx.Response:
     return api.post(route, files={"file": (name, content, MP4)}, headers={"Prefer": "wait=30"})
 
 
@@ -61,14 +63,20 @@ def cases(bikes: bytes, faststart: bytes) -> dict[str, tuple[bytes, str, tuple[i
         "truncated-header": (bikes[:20], "clip.mp4", (415, 422)),
         "polyglot-png-then-mp4": (png_bytes() + bikes, "clip.mp4", (415,)),
         "polyglot-mp4-then-zip": (bikes + zip_bytes(), "clip.mp4", (415,)),
-        "polyglot-mp4-then-html": (faststart + b"<html><script>alert(1)</script></html>", "x.mp4", (415,)),
+        "polyglot-mp4-then-html": (
+            faststart + b"<html><script>alert(1)</script></html>",
+            "x.mp4",
+            (415,),
+        ),
         "random-bytes": (np.random.default_rng(0).bytes(50_000), "clip.mp4", (415,)),
         "ftyp-only": (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", "clip.mp4", (422,)),
     }
 
 
 @pytest.fixture(scope="module")
-def malformed(bikes_mp4: Path, faststart_mp4: bytes) -> dict[str, tuple[bytes, str, tuple[int, ...]]]:
+def malformed(
+    bikes_mp4: Path, faststart_mp4: bytes
+) -> dict[str, tuple[bytes, str, tuple[int, ...]]]:
     return cases(bikes_mp4.read_bytes(), faststart_mp4)
 
 
@@ -77,7 +85,10 @@ NAMES = list(cases(b"\0" * 100, b"\0" * 100))
 
 @pytest.mark.parametrize("name", NAMES)
 def test_malformed_file_gives_a_4xx_problem(
-    api: httpx.Client, server: Server, malformed: dict[str, tuple[bytes, str, tuple[int, ...]]], name: str
+    api: httpx.Client,
+    server: Server,
+    malformed: dict[str, tuple[bytes, str, tuple[int, ...]]],
+    name: str,
 ) -> None:
     content, filename, statuses = malformed[name]
     body = assert_problem(post(api, content, filename), statuses)
@@ -113,7 +124,9 @@ def test_lying_header_dimensions_never_5xx(api: httpx.Client, bikes_mp4: Path) -
     assert resp.status_code < 500, resp.text
 
 
-def test_oversize_upload_is_413_with_and_without_content_length(api: httpx.Client, server: Server) -> None:
+def test_oversize_upload_is_413_with_and_without_content_length(
+    api: httpx.Client, server: Server
+) -> None:
     big = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\0" * (5 * 1024 * 1024)
     assert_problem(post(api, big), 413)
 
@@ -138,7 +151,8 @@ def test_broken_multipart_framing(api: httpx.Client, bikes_mp4: Path) -> None:
     video = bikes_mp4.read_bytes()
     assert_problem(api.post("/v1/analyses", content=video, headers={"Content-Type": MP4}), 415)
     assert_problem(
-        api.post("/v1/analyses", content=video, headers={"Content-Type": "multipart/form-data"}), 400
+        api.post("/v1/analyses", content=video, headers={"Content-Type": "multipart/form-data"}),
+        400,
     )
     part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n'
     unterminated = part + video[:1000]
@@ -154,10 +168,13 @@ def test_broken_multipart_framing(api: httpx.Client, bikes_mp4: Path) -> None:
 def test_no_5xx_was_ever_served(api: httpx.Client, server: Server) -> None:
     """Runs last in this module: the server's own counters show no 5xx at all."""
     text = httpx.get(server.url + "/metrics").text
-    lines = re.findall(r'^reelproof_http_requests_total\{([^}]*)\} ([0-9.e+]+)$', text, re.M)
+    lines = re.findall(r"^reelproof_http_requests_total\{([^}]*)\} ([0-9.e+]+)$", text, re.M)
     # /readyz answers 503 by design until the workers are warm.
-    bad = [(labels, v) for labels, v in lines if re.search(r'status="5', labels)
-           and 'route="/readyz"' not in labels and float(v) > 0]
+    bad = [
+        (labels, v)
+        for labels, v in lines
+        if re.search(r'status="5', labels) and 'route="/readyz"' not in labels and float(v) > 0
+    ]
     assert not bad, bad
     assert any('route="/v1/analyses"' in labels for labels, _ in lines)
     assert httpx.get(server.url + "/healthz").status_code == 200

@@ -68,8 +68,12 @@ def clips(tmp_path_factory: pytest.TempPathFactory, bikes_mp4: Path) -> Clips:
         data[i] ^= 0x5A
     (folder / "tampered.mp4").write_bytes(bytes(data))
     return Clips(
-        folder / "signed.mp4", folder / "stripped.mp4", folder / "tampered.mp4",
-        payload.to_hex(), store, pki.root_pem,
+        folder / "signed.mp4",
+        folder / "stripped.mp4",
+        folder / "tampered.mp4",
+        payload.to_hex(),
+        store,
+        pki.root_pem,
     )
 
 
@@ -137,7 +141,9 @@ def test_real_footage_without_signals_is_never_called_fake(bikes_mp4: Path) -> N
 
 
 def test_skipped_signals_are_reported(bikes_mp4: Path) -> None:
-    verdict = verify_clip(bikes_mp4, VerifyOptions(provenance=False, watermark=False, detector=False))
+    verdict = verify_clip(
+        bikes_mp4, VerifyOptions(provenance=False, watermark=False, detector=False)
+    )
     assert verdict.provenance.status is SignalStatus.SKIPPED
     assert verdict.watermark.status is SignalStatus.SKIPPED
     body = verdict.to_dict()
@@ -158,9 +164,23 @@ def test_unusable_input_raises(tmp_path: Path) -> None:
 def test_cli_json_and_html(clips: Clips, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     done = subprocess.run(
-        [REELPROOF, "verify", str(clips.stripped), "--json", "--html", str(html), "--no-detector",
-         "--store", str(clips.store), "--trust", str(clips.root_pem)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            REELPROOF,
+            "verify",
+            str(clips.stripped),
+            "--json",
+            "--html",
+            str(html),
+            "--no-detector",
+            "--store",
+            str(clips.store),
+            "--trust",
+            str(clips.root_pem),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
@@ -168,19 +188,26 @@ def test_cli_json_and_html(clips: Clips, tmp_path: Path) -> None:
     for key in ("provenance", "watermark", "detector"):
         assert key in body
     assert body["provenance"]["state"] == "absent"
-    assert body["watermark"]["detected"] is True and body["watermark"]["payload"] == clips.watermark_id
+    assert (
+        body["watermark"]["detected"] is True and body["watermark"]["payload"] == clips.watermark_id
+    )
     assert "p_synthetic" in body["detector"]
     page = html.read_text()
     assert "AI-generated (ReelProof watermark found)" in page
     assert clips.watermark_id in page and "data:image/jpeg;base64," in page
     # Self-contained: nothing is fetched from anywhere.
-    assert "src=\"http" not in page and "href=\"http" not in page and "<script" not in page
+    assert 'src="http' not in page and 'href="http' not in page and "<script" not in page
 
 
 def test_cli_bad_input_exits_3(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_text("hello")
-    done = subprocess.run([REELPROOF, "verify", str(bad), "--json"], capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [REELPROOF, "verify", str(bad), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert json.loads(done.stdout)["error"]["type"] in ("UnsupportedMediaError", "MediaDecodeError")

@@ -9,12 +9,18 @@ from reelproof.service.report import per_second_scores, render_html, score_plot_
 
 
 def test_report_escapes_hostile_names_and_shows_panels(bikes_mp4: Path, tmp_path: Path) -> None:
-    hostile = tmp_path / '<img src=x onerror=alert(1)>.mp4'
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.mp4"
     hostile.write_bytes(bikes_mp4.read_bytes())
     body = verify_clip(hostile, VerifyOptions(detector=False, watermark_max_frames=16)).to_dict()
     page = render_html(body, [])
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    for panel in ('id="credentials"', 'id="watermark"', 'id="detector"', "Raw codes", body["sha256"]):
+    for panel in (
+        'id="credentials"',
+        'id="watermark"',
+        'id="detector"',
+        "Raw codes",
+        body["sha256"],
+    ):
         assert panel in page
     assert 'data-verdict="' + body["verdict"] + '"' in page
 

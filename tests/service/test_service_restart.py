@@ -29,7 +29,9 @@ def wait_running(client: httpx.Client, job_id: str, timeout: float = 60) -> None
     raise AssertionError("the job never started running")
 
 
-def final_states(client: httpx.Client, ids: list[str], timeout: float = 180) -> dict[str, dict[str, object]]:
+def final_states(
+    client: httpx.Client, ids: list[str], timeout: float = 180
+) -> dict[str, dict[str, object]]:
     deadline = time.monotonic() + timeout
     out: dict[str, dict[str, object]] = {}
     while time.monotonic() < deadline and len(out) < len(ids):

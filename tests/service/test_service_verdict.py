@@ -30,7 +30,10 @@ PROVENANCE = {
 WATERMARK = {
     "absent": WatermarkFacts(detected=False, p_value=0.4),
     "marked": WatermarkFacts(
-        detected=True, p_value=1e-12, payload="0123456789abcdef", payload_verified=True,
+        detected=True,
+        p_value=1e-12,
+        payload="0123456789abcdef",
+        payload_verified=True,
         key_id="demo",
     ),
     "not_evaluable": WatermarkFacts(detected=False, evaluable=False, reason="too small"),
@@ -44,9 +47,7 @@ DETECTOR = {
 
 
 def facts(prov: str, wm: str, det: str, recovery: RecoveryFacts | None = None) -> SignalFacts:
-    return SignalFacts(
-        OK, OK, OK, PROVENANCE[prov], WATERMARK[wm], recovery, DETECTOR[det]
-    )
+    return SignalFacts(OK, OK, OK, PROVENANCE[prov], WATERMARK[wm], recovery, DETECTOR[det])
 
 
 def test_absent_manifest_is_never_evidence_of_fakery() -> None:
@@ -77,7 +78,9 @@ def test_trusted_credentials_beat_the_classifier_and_report_the_source_type() ->
 
 
 def test_watermark_gives_marked_and_the_recovered_manifest() -> None:
-    rec = RecoveryFacts(found=True, state="valid_untrusted", signer="ReelProof dev", digital_source_type=AI)
+    rec = RecoveryFacts(
+        found=True, state="valid_untrusted", signer="ReelProof dev", digital_source_type=AI
+    )
     fused = fuse(facts("absent", "marked", "real", rec))
     assert fused.verdict is VerdictLabel.AI_GENERATED_MARKED
     assert fused.ai_generated is True

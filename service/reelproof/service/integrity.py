@@ -15,8 +15,14 @@ from typing import Any
 from reelproof.core.errors import MediaDecodeError, UnsupportedMediaError
 
 _ISO_BMFF = ("mp4", "mov", "m4v")
-_DEMUXER = {"mp4": "mov", "mov": "mov", "m4v": "mov", "mkv": "matroska", "webm": "matroska",
-            "avi": "avi"}
+_DEMUXER = {
+    "mp4": "mov",
+    "mov": "mov",
+    "m4v": "mov",
+    "mkv": "matroska",
+    "webm": "matroska",
+    "avi": "avi",
+}
 _MAX_TOP_LEVEL_BOXES = 4096
 # Boxes ISO/IEC 14496-12 and QuickTime allow at the top level (uuid carries C2PA manifests).
 _TOP_LEVEL = frozenset(

@@ -9,6 +9,7 @@ silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import logging
@@ -151,6 +152,7 @@ class Verdict(Result):
     versions: dict[str, str]
     analyzed_at: str
     total_seconds: float
+    cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,6 +174,7 @@ class Verdict(Result):
             "versions": self.versions,
             "analyzed_at": self.analyzed_at,
             "total_seconds": round(self.total_seconds, 4),
+            "cpu_seconds": round(self.cpu_seconds, 4),
         }
 
 
@@ -242,12 +245,12 @@ class Verifier:
             if name in self._loaded:
                 return self._loaded[name]
             if name in self._load_errors:
-                raise _Unavailable(self._load_errors[name])
+                raise _UnavailableError(self._load_errors[name])
             try:
                 value = loader()
             except (ReelProofError, ImportError, OSError) as err:
                 self._load_errors[name] = str(err)
-                raise _Unavailable(str(err)) from err
+                raise _UnavailableError(str(err)) from err
             self._loaded[name] = value
             return value
 
@@ -266,7 +269,7 @@ class Verifier:
             return DEFAULT_LIMITS
         import dataclasses
 
-        return dataclasses.replace(DEFAULT_LIMITS, **changes)
+        return dataclasses.replace(DEFAULT_LIMITS, **changes)  # type: ignore[arg-type]
 
     def trust(self) -> Any:
         def load() -> Any:
@@ -300,7 +303,7 @@ class Verifier:
         """The manifest store, raising ``ConfigError`` when it cannot be opened."""
         try:
             return self.store()
-        except _Unavailable as err:
+        except _UnavailableError as err:
             from reelproof.core.errors import ConfigError
 
             raise ConfigError(f"the manifest store is unavailable: {err}") from err
@@ -324,10 +327,8 @@ class Verifier:
         ]
         for enabled, getter in wanted:
             if enabled:
-                try:
+                with contextlib.suppress(_UnavailableError):
                     getter()
-                except _Unavailable:
-                    pass
         return dict(self._load_errors)
 
     def versions(self) -> dict[str, str]:
@@ -410,26 +411,45 @@ class Verifier:
         if not path.is_file():
             raise InputError(f"no such file: {path}", hint="give the path of a video file")
         started = time.perf_counter()
+        cpu_started = time.process_time()
         watch = _Stopwatch(progress)
         from reelproof.core.io import probe
 
         limits = self.limits()
         media = watch.run("probe", lambda: probe(path, limits))
         opts = self.options
+        # The store lookup needs the watermark id and the credentials' state; it runs in the
+        # watermark's thread right after it, so it overlaps the classifier.
+        prov_box: dict[str, SignalResult] = {}
+        prov_ready = threading.Event()
+
+        def provenance_job() -> SignalResult:
+            try:
+                prov_box["result"] = self._run_provenance(path)
+                return prov_box["result"]
+            finally:
+                prov_ready.set()
+
+        def watermark_job() -> SignalResult:
+            reading = watch.run("watermark", lambda: self._run_watermark(path))
+            prov_ready.wait()
+            return self._maybe_recover(path, prov_box.get("result", _skipped()), reading, watch)
+
         jobs: dict[str, Callable[[], Any]] = {"hash": lambda: sha256_file(path)}
         if opts.provenance:
-            jobs["provenance"] = lambda: self._run_provenance(path)
+            jobs["provenance"] = provenance_job  # first: sequential runs need it before the mark
+        else:
+            prov_ready.set()
         if opts.watermark:
-            jobs["watermark"] = lambda: self._run_watermark(path)
+            jobs["_watermark"] = watermark_job  # "_": times its own stages
         if opts.detector:
             jobs["detector"] = lambda: self._run_detector(path)
         results = self._run_all(jobs, watch)
         digest = results["hash"]
         assert isinstance(digest, str)
         prov = results.get("provenance", _skipped())
-        wm = results.get("watermark", _skipped())
+        wm = results.get("_watermark", _skipped())
         det = results.get("detector", _skipped())
-        wm = self._maybe_recover(path, prov, wm, watch)
         facts = SignalFacts(
             provenance_status=prov.status,
             watermark_status=wm.status,
@@ -465,14 +485,18 @@ class Verifier:
             versions=self.versions(),
             analyzed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             total_seconds=time.perf_counter() - started,
+            cpu_seconds=time.process_time() - cpu_started,
         )
 
     def _run_all(self, jobs: dict[str, Callable[[], Any]], watch: _Stopwatch) -> dict[str, Any]:
+        def timed(name: str, fn: Callable[[], Any]) -> Any:
+            return fn() if name.startswith("_") else watch.run(name, fn)
+
         if not self.options.parallel:
-            return {name: watch.run(name, fn) for name, fn in jobs.items()}
+            return {name: timed(name, fn) for name, fn in jobs.items()}
         with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="verify") as pool:
             futures: dict[str, Future[Any]] = {
-                name: pool.submit(watch.run, name, fn) for name, fn in jobs.items()
+                name: pool.submit(timed, name, fn) for name, fn in jobs.items()
             }
             return {name: fut.result() for name, fut in futures.items()}
 
@@ -480,7 +504,7 @@ class Verifier:
         start = time.perf_counter()
         try:
             report = fn()
-        except _Unavailable as err:
+        except _UnavailableError as err:
             return SignalResult(SignalStatus.UNAVAILABLE, str(err), time.perf_counter() - start)
         except ImportError as err:
             reason = f"not installed ({err})"
@@ -545,7 +569,7 @@ class Verifier:
 
             try:
                 store = self.store()
-            except _Unavailable as err:
+            except _UnavailableError as err:
                 return {"found": False, "error": f"manifest store unavailable: {err}"}
             try:
                 recovered = recover_from_store(path, str(payload), store, self.trust())
@@ -559,14 +583,14 @@ class Verifier:
 
         try:
             recovered = watch.run("store_lookup", lookup)
-        except _Unavailable as err:
+        except _UnavailableError as err:
             recovered = {"found": False, "error": str(err)}
         return SignalResult(
             wm.status, wm.reason, wm.seconds, wm.report, {"recovered_manifest": recovered}
         )
 
 
-class _Unavailable(Exception):
+class _UnavailableError(Exception):
     """A resource (model, keys, trust list, store) could not be loaded."""
 
 

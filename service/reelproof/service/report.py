@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from reelproof.service.verdict import PLAIN_WORDS, VerdictLabel
 
@@ -53,7 +54,7 @@ def per_second_scores(detector: dict[str, Any]) -> list[tuple[float, float]]:
         p = _first(seg, ("p_synthetic", "p", "score"))
         if t is None or p is None:
             continue
-        bins.setdefault(int(math.floor(float(t))), []).append(float(p))
+        bins.setdefault(math.floor(float(t)), []).append(float(p))
     return [(float(sec), sum(vals) / len(vals)) for sec, vals in sorted(bins.items())]
 
 
@@ -94,8 +95,8 @@ def score_plot_svg(
         f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0.5):.1f}" y2="{y(0.5):.1f}" '
         'stroke="#999" stroke-dasharray="4 3"/>'
     )
-    step = max(1, int(math.ceil(span / 10)))
-    for sec in range(0, int(math.floor(span)) + 1, step):
+    step = max(1, math.ceil(span / 10))
+    for sec in range(0, math.floor(span) + 1, step):
         parts.append(
             f'<text x="{x(sec):.1f}" y="{height - 10}" font-size="11" text-anchor="middle" '
             f'fill="#555">{sec}s</text>'
@@ -143,16 +144,20 @@ def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None
     )
     watermark = verdict.get("watermark") or {}
     recovered = watermark.get("recovered_manifest") or {}
-    return _env().from_string(template).render(
-        v=verdict,
-        headline=headline,
-        tone=TONE.get(label, "neutral"),
-        prov=verdict.get("provenance") or {},
-        wm=watermark,
-        recovered=recovered,
-        det=detector,
-        media=media,
-        plot=jinja2.utils.markupsafe.Markup(score_plot_svg(points, float(media.get("duration") or 0))),
-        thumbnails=thumbnails or [],
-        raw_json=verdict,
+    return (
+        _env()
+        .from_string(template)
+        .render(
+            v=verdict,
+            headline=headline,
+            tone=TONE.get(label, "neutral"),
+            prov=verdict.get("provenance") or {},
+            wm=watermark,
+            recovered=recovered,
+            det=detector,
+            media=media,
+            plot=Markup(score_plot_svg(points, float(media.get("duration") or 0))),
+            thumbnails=thumbnails or [],
+            raw_json=verdict,
+        )
     )

@@ -22,7 +22,9 @@ def lookup_manifest_ids(verifier: Verifier, watermark_id: str) -> list[str]:
     return [] if stored is None else [str(stored.watermark_id)]
 
 
-def fetch_manifest(verifier: Verifier, manifest_id: str) -> tuple[bytes | None, dict[str, Any]] | None:
+def fetch_manifest(
+    verifier: Verifier, manifest_id: str
+) -> tuple[bytes | None, dict[str, Any]] | None:
     """The stored manifest bytes and a JSON summary, or ``None`` when unknown."""
     from reelproof.core.errors import InputError
 

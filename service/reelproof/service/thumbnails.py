@@ -10,9 +10,7 @@ from typing import Any
 import numpy as np
 
 
-def make_thumbnails(
-    path: Path, count: int, limits: Any, width: int = 192
-) -> list[dict[str, Any]]:
+def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> list[dict[str, Any]]:
     """Decode ``count`` evenly spaced frames and encode them as JPEG.
 
     Args:
@@ -30,7 +28,7 @@ def make_thumbnails(
 
     info = probe(path, limits)
     total = max(1, int(getattr(info, "frames", 0) or 1))
-    wanted = sorted({int(round(i)) for i in np.linspace(0, total - 1, num=max(1, count))})
+    wanted = sorted({round(i) for i in np.linspace(0, total - 1, num=max(1, count))})
     picked: list[dict[str, Any]] = []
     want_iter = iter(wanted)
     target = next(want_iter, None)

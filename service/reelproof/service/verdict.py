@@ -176,7 +176,11 @@ def _provenance_evidence(facts: SignalFacts) -> list[Evidence]:
     prov = facts.provenance
     if prov is None:
         return [_missing_signal("provenance", facts.provenance_status, facts.errors)]
-    details: dict[str, Any] = {"state": prov.state, "signer": prov.signer, "codes": list(prov.codes)}
+    details: dict[str, Any] = {
+        "state": prov.state,
+        "signer": prov.signer,
+        "codes": list(prov.codes),
+    }
     if prov.digital_source_type:
         details["digital_source_type"] = prov.digital_source_type
     declared = _declared_phrase(prov.digital_source_type)
@@ -268,7 +272,11 @@ def _detector_evidence(facts: SignalFacts) -> list[Evidence]:
     det = facts.detector
     if det is None:
         return [_missing_signal("detector", facts.detector_status, facts.errors)]
-    details: dict[str, Any] = {"p_synthetic": det.p_synthetic, "label": det.label, "model": det.model}
+    details: dict[str, Any] = {
+        "p_synthetic": det.p_synthetic,
+        "label": det.label,
+        "model": det.model,
+    }
     if det.p_synthetic is None:
         reason = det.reason or "the clip could not be scored"
         return [Evidence("classifier_not_evaluable", "detector", f"Classifier: {reason}.", details)]

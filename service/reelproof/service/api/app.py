@@ -36,10 +36,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelproof.core.errors import ReelProofError
-from reelproof.service.api.db import IdempotencyMismatch, IdempotentResponse, ServiceDB
+from reelproof.service.api.db import IdempotencyMismatchError, IdempotentResponse, ServiceDB
 from reelproof.service.api.metrics import ServiceMetrics
 from reelproof.service.api.problems import (
-    PROBLEM_MEDIA_TYPE,
     Problem,
     ProblemError,
     install_problem_handlers,
@@ -58,8 +57,14 @@ ANONYMOUS = "anonymous"
 WATERMARK_ALG = "io.reelproof.watermark.1"
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})(?:\s*(?:[,;]|$))", re.IGNORECASE)
-_EXT_FOR_CONTAINER = {"mp4": ".mp4", "mov": ".mov", "m4v": ".m4v", "mkv": ".mkv",
-                      "webm": ".webm", "avi": ".avi"}
+_EXT_FOR_CONTAINER = {
+    "mp4": ".mp4",
+    "mov": ".mov",
+    "m4v": ".m4v",
+    "mkv": ".mkv",
+    "webm": ".webm",
+    "avi": ".avi",
+}
 
 
 # -- response models (the OpenAPI document) --------------------------------------------------
@@ -315,8 +320,9 @@ async def _probe_upload(state: ServiceState, upload: Upload, count_packets: bool
         raise ProblemError(status, detail, slug) from err
     except Exception as err:  # a decoder bug on hostile input is still the input's fault
         upload.path.unlink(missing_ok=True)
-        raise ProblemError(422, f"the file could not be read as video ({type(err).__name__})",
-                           "undecodable-media") from err
+        raise ProblemError(
+            422, f"the file could not be read as video ({type(err).__name__})", "undecodable-media"
+        ) from err
     suffix = _EXT_FOR_CONTAINER.get(str(getattr(media, "container", "")), ".mp4")
     target = upload.path.with_suffix(suffix)
     upload.path.rename(target)
@@ -373,7 +379,7 @@ def _install_metrics_middleware(app: FastAPI, state: ServiceState) -> None:
         return response
 
 
-def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one place for routes)
+def _add_routes(app: FastAPI, state: ServiceState) -> None:
     settings = state.settings
     common = problem_openapi(400, 401, 422, 429)
 
@@ -412,7 +418,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one p
                 upload.size_bytes,
                 (idem, "POST /v1/analyses", upload.sha256) if idem else None,
             )
-        except IdempotencyMismatch:
+        except IdempotencyMismatchError:
             upload.path.unlink(missing_ok=True)
             raise ProblemError(
                 422,
@@ -564,7 +570,8 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one p
         owner: Owner,
         alg: Annotated[str, Query(description=f"soft-binding algorithm: {WATERMARK_ALG}")],
         value: Annotated[
-            str, Query(description="watermark id: base64 of the payload bytes, or hex", max_length=512)
+            str,
+            Query(description="watermark id: base64 of the payload bytes, or hex", max_length=512),
         ],
         max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
     ) -> Any:
@@ -599,8 +606,13 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one p
             return JSONResponse(summary)
         return Response(raw, media_type="application/c2pa")
 
-    @app.get("/v1/models", response_model=ModelsModel, summary="Loaded models, keys and versions",
-             responses=common, tags=["service"])
+    @app.get(
+        "/v1/models",
+        response_model=ModelsModel,
+        summary="Loaded models, keys and versions",
+        responses=common,
+        tags=["service"],
+    )
     async def models(owner: Owner) -> Any:
         info = state.runner.info or {}
         return {
@@ -662,7 +674,9 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 (one p
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _wait_for(state: ServiceState, job_id: str, owner: str, wait: float | None) -> dict[str, Any]:
+async def _wait_for(
+    state: ServiceState, job_id: str, owner: str, wait: float | None
+) -> dict[str, Any]:
     job = state.db.get_job(job_id, owner)
     if job is None:
         raise ProblemError(404, f"no analysis {job_id}", "not-found")
@@ -685,7 +699,9 @@ def _binding_to_hex(value: str) -> str:
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ProblemError(422, "value must be base64 or hex of the watermark id", "bad-value") from None
+        raise ProblemError(
+            422, "value must be base64 or hex of the watermark id", "bad-value"
+        ) from None
     if not raw:
         raise ProblemError(422, "value is empty", "bad-value")
     return raw.hex()
@@ -697,7 +713,9 @@ def _lookup_manifest_ids(state: ServiceState, watermark_id: str) -> list[str]:
     return lookup_manifest_ids(state.light, watermark_id)
 
 
-def _fetch_manifest(state: ServiceState, manifest_id: str) -> tuple[bytes | None, dict[str, Any]] | None:
+def _fetch_manifest(
+    state: ServiceState, manifest_id: str
+) -> tuple[bytes | None, dict[str, Any]] | None:
     from reelproof.service.softbinding import fetch_manifest
 
     return fetch_manifest(state.light, manifest_id)

@@ -186,7 +186,7 @@ class ServiceDB:
                 ).fetchone()
                 if row is not None:
                     if row["fingerprint"] != fingerprint:
-                        raise IdempotencyMismatch(idem_key)
+                        raise IdempotencyMismatchError(idem_key)
                     return str(json.loads(row["body"])["id"]), False
                 conn.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, 202, ?, '{}', ?)",
@@ -328,7 +328,10 @@ class ServiceDB:
         if row is None:
             return None
         return IdempotentResponse(
-            row["fingerprint"], int(row["status"]), json.loads(row["body"]), json.loads(row["headers"])
+            row["fingerprint"],
+            int(row["status"]),
+            json.loads(row["body"]),
+            json.loads(row["headers"]),
         )
 
     def put_idempotent(
@@ -350,7 +353,7 @@ class ServiceDB:
             )
 
 
-class IdempotencyMismatch(Exception):
+class IdempotencyMismatchError(Exception):
     """An ``Idempotency-Key`` was reused with a different request."""
 
 

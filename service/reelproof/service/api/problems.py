@@ -129,13 +129,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-             "type": str(e.get("type", ""))}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in exc.errors()
         ]
         return problem_response(
-            422, "The request does not match the API schema.", request.url.path,
-            "validation-error", errors=errors,
+            422,
+            "The request does not match the API schema.",
+            request.url.path,
+            "validation-error",
+            errors=errors,
         )
 
     async def on_reelproof(request: Request, exc: Exception) -> JSONResponse:

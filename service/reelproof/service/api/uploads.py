@@ -196,7 +196,9 @@ async def receive_upload(request: Request, upload_dir: Path, max_bytes: int) -> 
     except ClientDisconnect:
         sink.close()
         dest.unlink(missing_ok=True)
-        raise ProblemError(400, "the client disconnected during the upload", "bad-multipart")
+        raise ProblemError(
+            400, "the client disconnected during the upload", "bad-multipart"
+        ) from None
     except Exception as err:  # the parser raises its own errors on malformed framing
         sink.close()
         dest.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ explicit "interrupted" error: nothing is silently lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -60,7 +61,7 @@ def worker_info() -> dict[str, Any]:
     }
 
 
-def analyze(job_id: str, upload_path: str, thumbnails: int) -> dict[str, Any]:
+def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> dict[str, Any]:
     """Verify one upload (runs in the worker).
 
     Returns:
@@ -102,7 +103,9 @@ def analyze(job_id: str, upload_path: str, thumbnails: int) -> dict[str, Any]:
             progress("thumbnails", "done")
     except ReelProofError as err:
         return {"error": _problem_of(err)}
-    return {"result": verdict.to_dict(), "thumbnails": thumbs}
+    result = verdict.to_dict()
+    result["filename"] = filename  # the client's name, not the private upload name
+    return {"result": result, "thumbnails": thumbs}
 
 
 def _problem_of(err: ReelProofError) -> dict[str, Any]:
@@ -227,14 +230,15 @@ class JobRunner:
     def _submit(self, job: dict[str, Any]) -> None:
         assert self._pool is not None
         job_id = str(job["id"])
+        upload, name = str(job["upload_path"]), str(job["filename"])
         try:
-            fut = self._pool.submit(analyze, job_id, str(job["upload_path"]), self.thumbnails)
+            fut = self._pool.submit(analyze, job_id, upload, self.thumbnails, name)
         except (BrokenProcessPool, RuntimeError):
             self._pool = self._new_pool()
-            fut = self._pool.submit(analyze, job_id, str(job["upload_path"]), self.thumbnails)
+            fut = self._pool.submit(analyze, job_id, upload, self.thumbnails, name)
         with self._lock:
             self._inflight[job_id] = fut
-        fut.add_done_callback(lambda f, jid=job_id: self._done(jid, f))
+        fut.add_done_callback(functools.partial(self._done, job_id))
 
     def _done(self, job_id: str, fut: Future[dict[str, Any]]) -> None:
         with self._lock:

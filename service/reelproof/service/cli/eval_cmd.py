@@ -85,3 +85,26 @@ def eval_watermark_command(
 
     report = run_watermark_benchmark(out, quick=quick)
     typer.echo(f"wrote {report}")
+
+
+@eval_app.command("generator")
+def eval_generator_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/generator.md"), "--out", help="Markdown file to write."
+    ),
+    threads: int = typer.Option(2, "--threads", min=1, help="torch CPU threads."),
+    clips: int = typer.Option(8, "--clips", min=1, help="Responsible generations to time."),
+    seeds: int = typer.Option(2, "--seeds", min=1, help="Seeds per held-out prompt (quality)."),
+    steps: int = typer.Option(20, "--steps", min=1, help="Denoising steps."),
+    model: str = typer.Option("default", "--model", help="'default' or a default-model folder."),
+) -> None:
+    """Default model: 16x128x128 time, responsible-step overhead, trust + id, quality."""
+    from reelproof.eval.generator_bench import run_generator_benchmark
+
+    report = run_generator_benchmark(
+        out, threads=threads, clips=clips, quality_seeds=seeds, steps=steps, model=model
+    )
+    typer.echo(
+        f"held-out correct {100 * report.held_out.correct:.0f}% "
+        f"({report.held_out.samples} clips); wrote {out}"
+    )

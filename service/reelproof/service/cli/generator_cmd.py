@@ -22,11 +22,14 @@ def train_command(
         "--out",
         help="Folder to write the weights and marker file to.",
     ),
-    steps: int = typer.Option(2400, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Clips per step."),
+    steps: int = typer.Option(3000, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Clips per step."),
     seed: int = typer.Option(0, "--seed", help="Seed of data, init and noise."),
     max_minutes: float = typer.Option(
         0.0, "--max-minutes", min=0.0, help="Stop early after this long (0: no limit)."
+    ),
+    stop_at: int = typer.Option(
+        0, "--stop-at", min=0, help="Stop after this many steps, keeping the --steps schedule."
     ),
     threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
@@ -35,7 +38,12 @@ def train_command(
     from reelproof.generator.training import TrainConfig, train
 
     cfg = TrainConfig(
-        steps=steps, batch_size=batch_size, seed=seed, max_minutes=max_minutes, threads=threads
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        max_minutes=max_minutes,
+        stop_at=stop_at,
+        threads=threads,
     )
 
     def log(line: str) -> None:

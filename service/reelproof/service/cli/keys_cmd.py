@@ -19,7 +19,10 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 def create_api_key_command(
     name: str = typer.Option(..., "--name", help="Who the key is for (shown in logs and lists)."),
     rate: int | None = typer.Option(
-        None, "--rate", min=1, help="Requests per minute (default: REELPROOF_DEFAULT_RATE_PER_MINUTE)."
+        None,
+        "--rate",
+        min=1,
+        help="Requests per minute (default: REELPROOF_DEFAULT_RATE_PER_MINUTE).",
     ),
     data_dir: str | None = typer.Option(
         None, "--data-dir", help="Service data folder (default: $REELPROOF_HOME/service)."
@@ -40,8 +43,14 @@ def create_api_key_command(
     if as_json:
         from reelproof.service.cli.output import print_json
 
-        print_json({"key_id": key.key_id, "name": key.name, "rate_per_minute": key.rate_per_minute,
-                    "api_key": secret})
+        print_json(
+            {
+                "key_id": key.key_id,
+                "name": key.name,
+                "rate_per_minute": key.rate_per_minute,
+                "api_key": secret,
+            }
+        )
         return
     typer.echo(secret)
     typer.echo(

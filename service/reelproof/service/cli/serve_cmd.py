@@ -40,5 +40,7 @@ def serve_command(
         overrides["auth_required"] = False
     settings = ServiceSettings(**overrides)  # type: ignore[arg-type]
     app = create_app(settings)
-    typer.echo(f"ReelProof API on http://{host}:{port}/  (docs at /docs, data in {settings.data_dir})")
+    typer.echo(
+        f"ReelProof API on http://{host}:{port}/  (docs at /docs, data in {settings.data_dir})"
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

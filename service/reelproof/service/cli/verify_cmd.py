@@ -43,10 +43,9 @@ def verify_command(
     verdict = verify_clip(clip, options)
     body = verdict.to_dict()
     if html is not None:
+        from reelproof.service.pipeline import Verifier
         from reelproof.service.report import render_html
         from reelproof.service.thumbnails import make_thumbnails
-
-        from reelproof.service.pipeline import Verifier
 
         thumbs = make_thumbnails(clip, thumbnails, Verifier(options).limits()) if thumbnails else []
         html.write_text(render_html(body, thumbs), encoding="utf-8")
