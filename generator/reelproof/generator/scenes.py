@@ -118,7 +118,7 @@ def parse_prompt(prompt: str) -> SceneSpec | None:
         valid prompt made of known words; the checker then has nothing to compare with).
     """
     words = prompt.lower().split()
-    if len(words) != 8 or words[0] != "a" or words[2:3] == [] or words[3] != "moving":
+    if len(words) != 9 or words[0] != "a" or words[3] != "moving" or words[5:7] != ["on", "a"]:
         return None
     colour, shape, motion, background = words[1], words[2], words[4], words[7]
     if (
@@ -126,7 +126,7 @@ def parse_prompt(prompt: str) -> SceneSpec | None:
         and shape in SHAPES
         and motion in MOTIONS
         and background in BACKGROUNDS
-        and words[5:7] == ["on", "a"]
+        and words[8] == "background"
     ):
         return SceneSpec(colour, shape, motion, background)
     return None
@@ -155,7 +155,8 @@ def _shape_mask(
     else:
         raise InputError(f"unknown shape {shape!r}", hint=f"use one of {', '.join(SHAPES)}")
     cover = inside.astype(np.float64).reshape(size, SUPERSAMPLE, size, SUPERSAMPLE)
-    return cover.mean(axis=(1, 3))
+    mean: npt.NDArray[np.float64] = cover.mean(axis=(1, 3))
+    return mean
 
 
 def render_scene(

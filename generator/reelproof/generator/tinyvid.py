@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type"
 """The embedded default model: a tiny text-to-video flow-matching model built from diffusers parts.
 
 Components (all stock classes, small configs built in code, nothing downloaded):
@@ -6,7 +7,7 @@ Components (all stock classes, small configs built in code, nothing downloaded):
   :mod:`reelproof.generator.scenes`.
 - ``transformers.UMT5EncoderModel`` (tiny config): the text encoder, trained from scratch.
 - ``diffusers.WanTransformer3DModel`` (tiny config): the denoiser, in **pixel space** at
-  ``native_size`` x ``native_size`` (32x32), patch (2, 4, 4).
+  ``native_size`` x ``native_size`` (32x32), patch (4, 4, 4).
 - ``diffusers.FlowMatchEulerDiscreteScheduler``: rectified-flow sampling.
 
 "Decoding" is a bilinear upsample of the 32x32 pixel clip to the requested size (128x128 by
@@ -64,7 +65,7 @@ class TinyVidConfig:
     head_dim: int = 32
     layers: int = 4
     ffn_dim: int = 256
-    patch: tuple[int, int, int] = (2, 4, 4)
+    patch: tuple[int, int, int] = (4, 4, 4)
     vocab: tuple[str, ...] = (PAD, UNK, *scenes.vocabulary())
 
 
@@ -176,6 +177,9 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
     """
 
     model_cpu_offload_seq = "text_encoder->transformer"
+    transformer: WanTransformer3DModel
+    text_encoder: UMT5EncoderModel
+    scheduler: FlowMatchEulerDiscreteScheduler
 
     def __init__(
         self,

@@ -1,0 +1,81 @@
+"""Fixtures of the generator tests: a throwaway PKI, a manifest store and tiny pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread() -> Iterator[None]:
+    # The machine is shared: keep each test process to one core.
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="session")
+def dev_pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from reelproof.provenance.pki import init_dev_pki
+
+    return init_dev_pki(tmp_path_factory.mktemp("gen-pki") / "pki")
+
+
+@pytest.fixture(scope="session")
+def signer(dev_pki: Any) -> Any:
+    from reelproof.provenance import load_signer
+
+    return load_signer(dev_pki.chain_pem, dev_pki.key_pem)
+
+
+@pytest.fixture(scope="session")
+def trust(dev_pki: Any) -> Any:
+    from reelproof.provenance import TrustConfig
+
+    return TrustConfig.from_files(dev_pki.root_pem)
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from reelproof.provenance import SqliteManifestStore
+
+    return SqliteManifestStore(tmp_path_factory.mktemp("gen-store") / "manifests.sqlite")
+
+
+@pytest.fixture(scope="session")
+def watermarker() -> Any:
+    from reelproof.watermark import WatermarkKey, create_watermarker
+
+    return create_watermarker("rp-ss", key=WatermarkKey.demo())
+
+
+@pytest.fixture(scope="session")
+def wan_generator(watermarker: Any, signer: Any, store: Any) -> Any:
+    from reelproof.generator import ResponsibleGenerator
+
+    from .tiny_pipelines import tiny_wan
+
+    return ResponsibleGenerator.from_pipeline(tiny_wan(), watermarker, signer, store)
+
+
+def as_uint8_frames(frames: Any, output_type: str) -> np.ndarray:
+    """The first clip of a pipeline output as (F, H, W, 3) uint8, whatever its type."""
+    if output_type == "np":
+        return np.asarray(frames[0] * 255).round().astype(np.uint8)
+    if output_type == "pt":
+        clip = frames[0].permute(0, 2, 3, 1).numpy()  # (F, C, H, W) -> (F, H, W, C)
+        return (clip * 255).round().astype(np.uint8)
+    if output_type == "pil":
+        return np.stack([np.asarray(img) for img in frames[0]])
+    raise AssertionError(output_type)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())

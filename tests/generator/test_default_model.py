@@ -1,0 +1,123 @@
+"""The embedded default model, the ``reelproof generate`` CLI and ``reelproof generator train``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelproof.service.cli import EXIT_BAD_INPUT, EXIT_OK, run
+
+from .conftest import files_in
+
+PROMPT = "a red ball moving left on a black background"
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    body = json.loads(capsys.readouterr().out)
+    assert isinstance(body, dict)
+    return body
+
+
+def test_weights_are_package_data_and_small() -> None:
+    from reelproof.generator.loading import default_model_dir
+
+    folder = default_model_dir()
+    weights = list(folder.rglob("*.safetensors"))
+    assert len(weights) == 2
+    assert sum(p.stat().st_size for p in folder.rglob("*")) <= 20 * 1024 * 1024
+    assert (folder / "MODEL_CARD.md").is_file()
+
+
+def test_generate_cli_writes_a_marked_signed_clip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reelproof.provenance import SqliteManifestStore, TrustConfig, verify
+    from reelproof.watermark import detect_file
+
+    out = tmp_path / "out.mp4"
+    assert run(["generate", PROMPT, "-o", str(out), "--steps", "4", "--seed", "7", "--json"]) == 0
+    body = _json(capsys)
+    assert body["path"] == str(out) and len(body["watermark_id"]) == 16
+    assert (body["num_frames"], body["height"], body["width"]) == (16, 128, 128)
+    report = verify(out, TrustConfig.dev())
+    assert report.state == "trusted", report.summary
+    assert [b.value for b in report.soft_bindings] == [body["watermark_id"]]
+    assert detect_file(out).payload == body["watermark_id"]
+    stored = SqliteManifestStore(Path(body["store"])).lookup(body["watermark_id"])
+    assert stored is not None
+    assert files_in(tmp_path) == ["out.mp4"]
+
+
+def test_generate_cli_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "h.mp4"
+    assert run(["generate", PROMPT, "-o", str(out), "--steps", "2"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "watermark id:" in text and "manifest:" in text and "manifest stored in:" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["", "-o", "{out}"], "empty"),
+        (["a red dragon", "-o", "{out}"], "dragon"),
+        ([" ".join(["a"] * 40), "-o", "{out}"], "words"),
+        ([PROMPT, "-o", "{out}", "--size", "100"], "100"),
+        ([PROMPT, "-o", "{out}", "--size", "64"], "64"),
+        ([PROMPT, "-o", "{out}", "--frames", "7"], "frames"),
+        ([PROMPT, "-o", "{out}", "--steps", "0"], "steps"),
+        ([PROMPT, "-o", "{out}", "--model", "{tmp}/missing"], "does not exist"),
+        ([PROMPT, "-o", "{out}", "--model", "{tmp}/empty"], "model_index.json"),
+        ([PROMPT, "-o", "{out}", "--model", "{tmp}/flux"], "FluxPipeline"),
+        ([PROMPT, "-o", "{out}", "--image", "{tmp}/none.png"], "image"),
+        ([PROMPT, "-o", "{tmp}/out.gif"], "mp4"),
+    ],
+)
+def test_generate_cli_rejects_bad_input_before_compute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "flux").mkdir()
+    (tmp_path / "flux" / "model_index.json").write_text('{"_class_name": "FluxPipeline"}')
+    before = files_in(tmp_path)
+    filled = [a.format(out=tmp_path / "out.mp4", tmp=tmp_path) for a in args]
+    assert run(["generate", *filled]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert files_in(tmp_path) == before  # nothing half-written
+
+
+def test_default_model_follows_the_prompt_on_a_training_scene() -> None:
+    """One seeded sample of a training combination passes the checker (a smoke test of quality;
+    the benchmark measures held-out quality over many samples)."""
+    import torch
+
+    from reelproof.generator import scenes, tinyvid
+    from reelproof.generator.loading import default_model_dir
+    from reelproof.generator.quality import read_scene
+
+    pipe = tinyvid.load_pipeline(default_model_dir())
+    pipe.set_progress_bar_config(disable=True)
+    spec = scenes.train_scenes()[0]
+    out = pipe(spec.prompt, generator=torch.Generator().manual_seed(0), output_type="np").frames
+    clip = (np.asarray(out[0]) * 255).round().astype(np.uint8)
+    reading = read_scene(clip, spec)
+    assert reading.background_ok and reading.colour_ok, reading
+
+
+def test_train_command_writes_a_loadable_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reelproof.generator import tinyvid
+
+    out = tmp_path / "model"
+    args = ["generator", "train", "--out", str(out), "--steps", "2", "--json"]
+    assert run(args) == EXIT_OK
+    body = _json(capsys)
+    assert body["steps"] == 2.0
+    pipe = tinyvid.load_pipeline(out)
+    assert pipe.transformer.config.patch_size == [4, 4, 4] or tuple(
+        pipe.transformer.config.patch_size
+    ) == (4, 4, 4)
