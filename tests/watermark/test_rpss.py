@@ -116,6 +116,23 @@ def test_survives_geometry(marked_bikes: np.ndarray, attack: str) -> None:
     assert reading.flipped == (attack == "hflip")
 
 
+def test_optional_rotation_search_finds_a_rotated_clip(marked_bikes: np.ndarray) -> None:
+    import cv2
+
+    matrix = cv2.getRotationMatrix2D((320.0, 136.0), 1.6, 1.0)
+    frames = np.stack(
+        [
+            cv2.warpAffine(f, matrix, (640, 272), borderMode=cv2.BORDER_REFLECT)
+            for f in marked_bikes[:4]
+        ]
+    )
+    assert not create_watermarker("rp-ss").detect(frames).payload
+    grid = tuple(a / 4 for a in range(-8, 9) if a)
+    reading = create_watermarker("rp-ss", angles=grid).detect(frames)
+    assert reading.detected and reading.payload == PAYLOAD.to_hex()
+    assert abs(reading.angle - 1.5) <= 0.25 or abs(reading.angle + 1.5) <= 0.25
+
+
 def test_detects_a_clip_rescaled_to_two_thirds(marked_bikes: np.ndarray) -> None:
     import cv2
 

@@ -28,7 +28,8 @@ class WatermarkReading(Result):
         reason: why the clip is not evaluable, or a note on the reading.
         flipped: True when the best hypothesis is a horizontally mirrored clip.
         hypotheses: number of hypotheses the p-value is corrected for.
-        bit_reliability: mean |soft bit| of the payload bins at the best hypothesis (0..1).
+        bit_reliability: mean |log-likelihood ratio| of the payload bins at the best hypothesis.
+        angle: rotation in degrees of the best hypothesis (0 unless rotations are searched).
     """
 
     schema: ClassVar[str] = "watermark_reading"
@@ -48,6 +49,7 @@ class WatermarkReading(Result):
     flipped: bool = False
     hypotheses: int = 0
     bit_reliability: float | None = None
+    angle: float = 0.0
 
     @classmethod
     def not_evaluable(

@@ -50,6 +50,8 @@ class RpSsConfig:
         act_ref: block activity (mean |gradient| at quarter resolution) where the mask is 1.
         min_psnr: per-frame luma PSNR floor (dB); the amplitude is lowered to respect it.
         scales: clip/original scale factors searched by the detector.
+        angles: extra rotation hypotheses in degrees (at scale 1), e.g. a grid over +-2 degrees;
+            none by default: each angle costs one more fold per frame (see the benchmark).
         search_flip: also test horizontally mirrored clips (cheap: a re-indexing of the spectrum).
         p_threshold: ``detected`` when the corrected p-value is below it.
         max_frames: default frame budget of detection.
@@ -66,6 +68,7 @@ class RpSsConfig:
     act_ref: float = 10.0
     min_psnr: float = 42.0
     scales: tuple[float, ...] = (1.0, 0.5, 2.0 / 3.0, 0.75, 1.5, 2.0)
+    angles: tuple[float, ...] = ()
     search_flip: bool = True
     p_threshold: float = 1e-6
     max_frames: int = 256
@@ -77,6 +80,13 @@ class RpSsConfig:
             raise ConfigError(f"strength must be in (0, 4], got {self.strength}")
         if not self.scales or any(s <= 0.0 for s in self.scales):
             raise ConfigError("scales must be positive")
+        if any(abs(a) > 45.0 for a in self.angles):
+            raise ConfigError("angles must be within +-45 degrees")
+
+    def hypotheses(self) -> tuple[tuple[float, float], ...]:
+        """(scale, angle in degrees) pairs folded by the detector."""
+        extra = tuple((1.0, float(a)) for a in self.angles if a != 0.0)
+        return tuple((float(s), 0.0) for s in self.scales) + extra
         if not 0.0 < self.p_threshold < 1.0:
             raise ConfigError("p_threshold must be in (0, 1)")
         if self.max_frames < 1:
@@ -208,11 +218,26 @@ def residual(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
 
 
 @lru_cache(maxsize=64)
-def _fold_index(height: int, width: int, period: int, scale: float) -> npt.NDArray[np.intp]:
-    """Tile cell of every (half-resolution) pixel for a clip scaled by ``scale``; (H*W,) intp."""
-    ys = np.floor(np.arange(height) / scale + 0.5).astype(np.int64) % period
-    xs = np.floor(np.arange(width) / scale + 0.5).astype(np.int64) % period
-    index = (ys[:, None] * period + xs[None, :]).ravel().astype(np.intp)
+def _fold_index(
+    height: int, width: int, period: int, scale: float, angle: float = 0.0
+) -> npt.NDArray[np.intp]:
+    """Tile cell of every (half-resolution) pixel for a clip scaled by ``scale`` and rotated by
+    ``angle`` degrees (about the centre: other centres are translations, which the shift search
+    covers); (H*W,) intp."""
+    if angle == 0.0:
+        ys = np.floor(np.arange(height) / scale + 0.5).astype(np.int64) % period
+        xs = np.floor(np.arange(width) / scale + 0.5).astype(np.int64) % period
+        index = (ys[:, None] * period + xs[None, :]).ravel().astype(np.intp)
+    else:
+        theta = math.radians(angle)
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+        yy -= height / 2.0
+        xx -= width / 2.0
+        u = (math.cos(theta) * xx - math.sin(theta) * yy) / scale
+        v = (math.sin(theta) * xx + math.cos(theta) * yy) / scale
+        us = np.floor(u + 0.5).astype(np.int64) % period
+        vs = np.floor(v + 0.5).astype(np.int64) % period
+        index = (vs * period + us).ravel().astype(np.intp)
     index.flags.writeable = False
     return index
 
@@ -229,9 +254,11 @@ def _fold_exact(res: npt.NDArray[np.float32], period: int) -> npt.NDArray[np.flo
 
 
 @lru_cache(maxsize=64)
-def _fold_counts(height: int, width: int, period: int, scale: float) -> npt.NDArray[np.float64]:
+def _fold_counts(
+    height: int, width: int, period: int, scale: float, angle: float = 0.0
+) -> npt.NDArray[np.float64]:
     """Pixels folded into each tile cell per frame; (period * period,) float64."""
-    index = _fold_index(height, width, period, scale)
+    index = _fold_index(height, width, period, scale, angle)
     counts = np.bincount(index, minlength=period * period).astype(np.float64)
     counts.flags.writeable = False
     return counts
@@ -245,8 +272,8 @@ class FoldAccumulator:
     """
 
     config: RpSsConfig
-    sums: dict[float, npt.NDArray[np.float64]] = field(default_factory=dict)
-    counts: dict[float, npt.NDArray[np.float64]] = field(default_factory=dict)
+    sums: dict[tuple[float, float], npt.NDArray[np.float64]] = field(default_factory=dict)
+    counts: dict[tuple[float, float], npt.NDArray[np.float64]] = field(default_factory=dict)
     frames_seen: int = 0
     frames_used: int = 0
     too_small: bool = False
@@ -267,24 +294,25 @@ class FoldAccumulator:
         self.frames_used += 1
         flat = res.ravel()
         cells = self.period * self.period
-        for scale in self.config.scales:
-            index = _fold_index(res.shape[0], res.shape[1], self.period, scale)
-            if scale == 1.0:
+        for hypothesis in self.config.hypotheses():
+            scale, angle = hypothesis
+            if scale == 1.0 and angle == 0.0:
                 total = _fold_exact(res, self.period)
             else:
+                index = _fold_index(res.shape[0], res.shape[1], self.period, scale, angle)
                 total = np.bincount(index, weights=flat, minlength=cells).astype(np.float64)
-            count = _fold_counts(res.shape[0], res.shape[1], self.period, scale)
-            if scale in self.sums:
-                self.sums[scale] += total
-                self.counts[scale] += count
+            count = _fold_counts(res.shape[0], res.shape[1], self.period, scale, angle)
+            if hypothesis in self.sums:
+                self.sums[hypothesis] += total
+                self.counts[hypothesis] += count
             else:
-                self.sums[scale] = total
-                self.counts[scale] = count.copy()
+                self.sums[hypothesis] = total
+                self.counts[hypothesis] = count.copy()
 
-    def tile(self, scale: float) -> npt.NDArray[np.float64]:
-        """Mean-folded tile for one scale; (period, period) float64, zero mean."""
-        counts = self.counts[scale]
-        mean = np.divide(self.sums[scale], counts, out=np.zeros_like(counts), where=counts > 0)
+    def tile(self, hypothesis: tuple[float, float]) -> npt.NDArray[np.float64]:
+        """Mean-folded tile for one (scale, angle); (period, period) float64, zero mean."""
+        counts = self.counts[hypothesis]
+        mean = np.divide(self.sums[hypothesis], counts, out=np.zeros_like(counts), where=counts > 0)
         tile: npt.NDArray[np.float64] = mean.reshape(self.period, self.period)
         centred: npt.NDArray[np.float64] = tile - tile.mean()
         return centred
@@ -302,6 +330,7 @@ class Score:
     scale: float
     shift: tuple[int, int]
     flipped: bool
+    angle: float
     soft: npt.NDArray[np.float64]  # (CODED_BITS,) payload soft values at the best hypothesis
     n_tests: int
 
@@ -350,10 +379,11 @@ def score_key(acc: FoldAccumulator, layout: Layout, flips: bool) -> Score | None
     pilot = layout.pilot
     best: Score | None = None
     n_tests = 0
-    for scale in acc.config.scales:
-        if scale not in acc.sums:
+    for hypothesis in acc.config.hypotheses():
+        if hypothesis not in acc.sums:
             continue
-        spectrum = np.fft.fft2(acc.tile(scale))
+        scale, angle = hypothesis
+        spectrum = np.fft.fft2(acc.tile(hypothesis))
         for flipped in (False, True) if flips else (False,):
             values = spectrum[ky_i, kx_m if flipped else kx_i]
             magnitude = np.abs(values)
@@ -378,10 +408,10 @@ def score_key(acc: FoldAccumulator, layout: Layout, flips: bool) -> Score | None
                     phase = 2j * np.pi * (layout.ky * (sy + dy) + kx_ramp * (sx + dx)) / period
                     raw = values * ref * np.exp(phase)  # aligned, amplitudes kept
                     soft = _soft_bits(raw, layout)
-                    best = Score(z, scale, (sy, sx), flipped, soft, 0)
+                    best = Score(z, scale, (sy, sx), flipped, angle, soft, 0)
     if best is None:
         return None
-    return Score(best.z, best.scale, best.shift, best.flipped, best.soft, n_tests)
+    return Score(best.z, best.scale, best.shift, best.flipped, best.angle, best.soft, n_tests)
 
 
 def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
@@ -389,11 +419,11 @@ def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
 
     Used to check the calibration empirically (the benchmark's false-positive run).
     """
-    if 1.0 not in acc.sums:
+    if (1.0, 0.0) not in acc.sums:
         return None
     ky_i, kx_i, _ = _reference(layout)
     ref_phase = layout.phase + np.pi * (layout.ky + layout.kx) / layout.tile
-    values = np.fft.fft2(acc.tile(1.0))[ky_i, kx_i][layout.pilot]
+    values = np.fft.fft2(acc.tile((1.0, 0.0)))[ky_i, kx_i][layout.pilot]
     magnitude = np.abs(values)
     valid = magnitude > 1e-12
     if int(np.count_nonzero(valid)) < 16:
@@ -494,6 +524,7 @@ class StreamDetector:
                 key_id=key.key_id if (detected or n_keys == 1) else None,
                 method=METHOD,
                 flipped=score.flipped,
+                angle=score.angle,
                 hypotheses=n_tests,
                 bit_reliability=float(np.mean(np.abs(score.soft))),
             )
