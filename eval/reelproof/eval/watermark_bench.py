@@ -909,7 +909,34 @@ def write_report(
     for method, fps in speed.baseline_fps.items():
         add(f"| {method} embed, 720p | {fps:.2f} fps |")
     add("")
+    lines.extend(weaknesses_section())
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+KNOWN_WEAKNESSES = (
+    "Static, strongly textured scenes: the mark is static in screen space, so a static host "
+    "adds the same interference every frame and more frames do not help (the `synthetic` clip: "
+    "a fixed coarse-noise ground and flat sky/wall). Blind additive spread spectrum pays the "
+    "full host interference; an informed embedder (ISS-style host cancellation) would not.",
+    "Heavy compression: at CRF 35-40 the pilot is usually still detected but the 64-bit id "
+    "needs a raw bit error rate below about 10 % and is then reported unreadable (None), "
+    "never wrong.",
+    "Scale: only the listed scale factors are searched (exact ratios such as 2/3 for "
+    "1080p->720p); an arbitrary resize without a return to the original size is not covered. "
+    "Rotation is off by default (see above for its cost).",
+    "Averaging attacks: the same key gives the same pilot in every clip, so averaging many "
+    "marked clips estimates the pilot (and lets an attacker subtract or forge it). Keep keys "
+    "secret and rotate them; the public demo key offers no protection at all.",
+    "Embedding speed: pure numpy at about 20-35 ms per 1080p frame on one core, short of the "
+    "100 fps target (the interleaved-RGB add and the mask dominate).",
+    "Baselines were run on 4 frames per clip (their Python loops take seconds per frame) and "
+    "have no key and no calibrated test: their 'detection' compares bits with a known id.",
+)
+
+
+def weaknesses_section() -> list[str]:
+    """The "Known weaknesses" report section."""
+    return ["## Known weaknesses\n", *[f"- {item}" for item in KNOWN_WEAKNESSES], ""]
 
 
 def rotation_section(rotation: list[str]) -> list[str]:
