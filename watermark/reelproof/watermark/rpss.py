@@ -475,8 +475,8 @@ class StreamDetector:
             if self.done:
                 break
             self.acc.add_frame(frame)
-            if self.acc.frames_seen >= self.max_frames:
-                self.done = True
+            if self.acc.frames_seen >= self.max_frames or self.acc.too_small:
+                self.done = True  # budget spent, or frames smaller than the tile (size is fixed)
             if self.acc.frames_used >= self._next_look:
                 self._next_look *= 2
                 self._look()
