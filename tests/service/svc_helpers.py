@@ -147,3 +147,57 @@ def assert_problem(resp: httpx.Response, status: int | tuple[int, ...]) -> dict[
     assert body["status"] == resp.status_code
     assert body["title"] and "type" in body
     return dict(body)
+
+
+@dataclass(frozen=True)
+class Clips:
+    signed: Path
+    stripped: Path
+    tampered: Path
+    watermark_id: str
+    store: Path
+    root_pem: Path
+
+
+def build_clips(folder: Path, bikes_mp4: Path, store: Path | None = None) -> Clips:
+    """Mark real footage, encode, sign with a throwaway PKI, store the manifest by watermark
+    id (as the responsible generator does), then strip the credentials and tamper a copy."""
+    from reelproof.core import Payload
+    from reelproof.core.io import read_clip, write_clip
+    from reelproof.provenance import (
+        ManifestSpec,
+        SqliteManifestStore,
+        init_dev_pki,
+        load_signer,
+        record_signing,
+        sign,
+    )
+    from reelproof.watermark import create_watermarker
+
+    clip = read_clip(bikes_mp4, max_frames=40)
+    payload = Payload.random(64)
+    marked = clip.with_frames(create_watermarker("rp-ss").embed(clip.frames, payload))
+    write_clip(marked, folder / "marked.mp4")
+    pki = init_dev_pki(folder / "pki")
+    result = sign(
+        folder / "marked.mp4",
+        folder / "signed.mp4",
+        ManifestSpec(title="marked.mp4", watermark_id=payload.to_hex()),
+        load_signer(pki.chain_pem, pki.key_pem),
+    )
+    store = store or folder / "manifests.sqlite"
+    record_signing(SqliteManifestStore(store), result)
+    write_clip(read_clip(folder / "signed.mp4"), folder / "stripped.mp4", crf=23)
+    data = bytearray((folder / "signed.mp4").read_bytes())
+    mdat = data.find(b"mdat")
+    for i in range(mdat + 200, mdat + 260):  # change picture bytes the manifest hashed
+        data[i] ^= 0x5A
+    (folder / "tampered.mp4").write_bytes(bytes(data))
+    return Clips(
+        folder / "signed.mp4",
+        folder / "stripped.mp4",
+        folder / "tampered.mp4",
+        payload.to_hex(),
+        store,
+        pki.root_pem,
+    )

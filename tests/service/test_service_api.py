@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from pathlib import Path
 
 import httpx
-from svc_helpers import Server, assert_problem, upload
+import pytest
+from svc_helpers import Clips, Server, assert_problem, build_clips, upload
 
 
 def test_health_ready_and_metrics_need_no_key(server: Server) -> None:
@@ -185,3 +187,65 @@ def test_web_page_and_openapi(server: Server) -> None:
     assert "Problem" in spec["components"]["schemas"]
     schemes = spec["components"]["securitySchemes"]
     assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
+
+
+@pytest.fixture(scope="module")
+def served_clips(
+    server: Server, tmp_path_factory: pytest.TempPathFactory, bikes_mp4: Path
+) -> Clips:
+    """Marked, signed clips whose manifest sits in the live server's own manifest store."""
+    store = Path(server.env["REELPROOF_HOME"]) / "manifests.sqlite"
+    return build_clips(tmp_path_factory.mktemp("served"), bikes_mp4, store=store)
+
+
+def test_stripped_clip_through_the_api_recovers_its_manifest(
+    api: httpx.Client, served_clips: Clips
+) -> None:
+    resp = api.post(
+        "/v1/analyses", files=upload(served_clips.stripped), headers={"Prefer": "wait=120"}
+    )
+    job = resp.json()
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    assert result["verdict"] == "ai_generated_marked"
+    assert result["watermark"]["payload"] == served_clips.watermark_id
+    assert result["watermark"]["recovered_manifest"]["found"] is True
+    html = api.get(f"/v1/analyses/{job['id']}/report", headers={"Accept": "text/html"}).text
+    assert served_clips.watermark_id in html and "Recovered manifest" in html
+
+
+def test_soft_binding_resolution_finds_the_stored_manifest(
+    api: httpx.Client, served_clips: Clips
+) -> None:
+    alg = api.get("/v1/services/supportedAlgorithms").json()["watermarks"][0]["alg"]
+    value = base64.b64encode(bytes.fromhex(served_clips.watermark_id)).decode()
+    matches = api.get("/v1/matches/byBinding", params={"alg": alg, "value": value}).json()
+    assert matches == {
+        "matches": [{"manifestId": served_clips.watermark_id, "similarityScore": 100}]
+    }
+    raw = api.get(f"/v1/manifests/{served_clips.watermark_id}")
+    assert raw.status_code == 200 and raw.headers["content-type"] == "application/c2pa"
+    assert b"c2pa" in raw.content
+    summary = api.get(
+        f"/v1/manifests/{served_clips.watermark_id}", headers={"Accept": "application/json"}
+    ).json()
+    assert summary["watermark_id"] == served_clips.watermark_id
+
+
+def test_signed_clip_on_the_provenance_route(api: httpx.Client, served_clips: Clips) -> None:
+    body = api.post("/v1/c2pa/verify", files=upload(served_clips.signed)).json()
+    assert body["state"] == "valid_untrusted"  # the server trusts no root by default
+    tampered = api.post("/v1/c2pa/verify", files=upload(served_clips.tampered)).json()
+    assert tampered["state"] == "invalid"
+
+
+def test_delete_while_queued_or_running_leaves_nothing(
+    api: httpx.Client, server: Server, bikes_mp4: Path
+) -> None:
+    job_id = api.post("/v1/analyses", files=upload(bikes_mp4)).json()["id"]
+    assert api.delete(f"/v1/analyses/{job_id}").status_code == 204
+    assert_problem(api.get(f"/v1/analyses/{job_id}"), 404)
+    deadline = time.monotonic() + 120
+    while list((server.data_dir / "uploads").glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list((server.data_dir / "uploads").glob("*")), "the deleted job's upload remained"

@@ -61,8 +61,9 @@ class VerifyOptions:
             credentials then read "valid, untrusted"), except with ``REELPROOF_ENV=dev``, where
             the local development PKI (``reelproof keys init-dev``) is trusted.
         detector_model: classifier folder; ``None`` uses the packaged default.
-        watermark_max_frames: cap on frames the watermark detector reads (it stops early once
-            the evidence is decisive).
+        watermark_max_frames: cap on frames the watermark detector reads. It stops early once
+            the evidence is decisive (a marked clip takes a few frames); an unmarked clip costs
+            the whole budget, so the cap sets the worst-case time (64: about 2.5 s of video).
         detector_max_frames: frames the classifier samples across the clip.
         max_pixels / max_frames / max_duration_s / max_bytes: probe limits (``None``: defaults).
         parallel: run the independent checks in threads (off: one after another, for timing).
@@ -75,7 +76,7 @@ class VerifyOptions:
     manifest_store: Path | None = None
     trust_anchors: Path | None = None
     detector_model: Path | None = None
-    watermark_max_frames: int = 96
+    watermark_max_frames: int = 64
     detector_max_frames: int = 16
     max_pixels: int | None = None
     max_frames: int | None = None
@@ -487,6 +488,10 @@ class Verifier:
             total_seconds=time.perf_counter() - started,
             cpu_seconds=time.process_time() - cpu_started,
         )
+
+    def provenance_only(self, path: Path) -> SignalResult:
+        """Credentials only, in the calling thread (the fast path of ``POST /v1/c2pa/verify``)."""
+        return self._run_provenance(path)
 
     def _run_all(self, jobs: dict[str, Callable[[], Any]], watch: _Stopwatch) -> dict[str, Any]:
         def timed(name: str, fn: Callable[[], Any]) -> Any:

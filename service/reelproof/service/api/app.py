@@ -36,6 +36,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelproof.core.errors import ReelProofError
+from reelproof.provenance.trust import REELPROOF_SOFT_BINDING_ALG
 from reelproof.service.api.db import IdempotencyMismatchError, IdempotentResponse, ServiceDB
 from reelproof.service.api.metrics import ServiceMetrics
 from reelproof.service.api.problems import (
@@ -54,7 +55,7 @@ from reelproof.service.pipeline import Verifier, VerifyOptions
 log = logging.getLogger("reelproof.service")
 
 ANONYMOUS = "anonymous"
-WATERMARK_ALG = "io.reelproof.watermark.1"
+WATERMARK_ALG = REELPROOF_SOFT_BINDING_ALG  # the alg the signed manifests record
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})(?:\s*(?:[,;]|$))", re.IGNORECASE)
 _EXT_FOR_CONTAINER = {
@@ -183,10 +184,12 @@ class ServiceState:
             self.metrics.verdicts.labels(str(result.get("verdict"))).inc()
             for stage, seconds in (result.get("timings") or {}).items():
                 self.metrics.stage_seconds.labels(stage).observe(float(seconds))
-        job = self.db.get_job(job_id) if kept else None
-        if not self.settings.retain_uploads and job is not None and job.get("upload_path"):
-            Path(job["upload_path"]).unlink(missing_ok=True)
-            self.db.clear_upload(job_id)
+        upload = outcome.get("upload_path")
+        # Delete the upload even when the job was deleted while it ran (``kept`` is then False).
+        if not self.settings.retain_uploads and upload:
+            Path(upload).unlink(missing_ok=True)
+            if kept:
+                self.db.clear_upload(job_id)
         self.finished[job_id] = time.time()
 
 
@@ -533,8 +536,8 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:
                     )
             upload = await _probe_upload(state, upload, count_packets=False)
             start = time.perf_counter()
-            verdict = await run_in_threadpool(state.light.verify, upload.path)
-            body = verdict.to_dict()["provenance"]
+            signal = await run_in_threadpool(state.light.provenance_only, upload.path)
+            body = signal.body(("state", "codes", "signer"))
             body.update(
                 {
                     "sha256": upload.sha256,

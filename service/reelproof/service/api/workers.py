@@ -149,6 +149,7 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._inflight: dict[str, Future[dict[str, Any]]] = {}
+        self._uploads: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -238,11 +239,13 @@ class JobRunner:
             fut = self._pool.submit(analyze, job_id, upload, self.thumbnails, name)
         with self._lock:
             self._inflight[job_id] = fut
+            self._uploads[job_id] = upload
         fut.add_done_callback(functools.partial(self._done, job_id))
 
     def _done(self, job_id: str, fut: Future[dict[str, Any]]) -> None:
         with self._lock:
             self._inflight.pop(job_id, None)
+            upload = self._uploads.pop(job_id, None)
         if self._stop.is_set():
             return  # shutting down: leave the job "running" for the next start to recover
         try:
@@ -270,6 +273,7 @@ class JobRunner:
                     "detail": f"the analysis failed: {type(err).__name__}",
                 }
             }
+        outcome["upload_path"] = upload
         try:
             self.on_finished(job_id, outcome)
         finally:

@@ -108,3 +108,22 @@ def eval_generator_command(
         f"held-out correct {100 * report.held_out.correct:.0f}% "
         f"({report.held_out.samples} clips); wrote {out}"
     )
+
+
+@eval_app.command("detector")
+def eval_detector_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/detector.md"), "--out", help="Markdown file to write."
+    ),
+    data_dir: Path = typer.Option(Path("data"), "--data-dir", help="Real footage (make data)."),
+    work_dir: Path = typer.Option(
+        Path("data/detector"), "--work-dir", help="Cache for the corpus, variants and features."
+    ),
+    head: str = typer.Option("logistic", "--head", help="Classifier head."),
+) -> None:
+    """Classifier: in-domain, leave-one-family-out, re-encode/resize robustness, speed."""
+    from reelproof.eval.detector_bench import DetectorBenchConfig, run_detector_benchmark
+
+    cfg = DetectorBenchConfig(data_dir=data_dir, work_dir=work_dir, head=head)
+    report = run_detector_benchmark(out, cfg, log=typer.echo)
+    typer.echo(f"wrote {report}")
