@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import VideoFactory, synthetic_frames
+from reelproof_test_media import VideoFactory, synthetic_frames
 
 from reelproof.core.errors import (
     InputError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import VideoFactory, synthetic_frames
+from reelproof_test_media import VideoFactory, synthetic_frames
 
 from reelproof.core.errors import LimitExceededError, MediaDecodeError
 from reelproof.core.io import DEFAULT_LIMITS, MediaInfo, MediaLimits, iter_chunks, probe, read_clip

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 from av.video.reformatter import ColorRange, Colorspace
-from conftest import VideoFactory, synthetic_frames
+from reelproof_test_media import VideoFactory, synthetic_frames
 
 from reelproof.core import Clip
 from reelproof.core.errors import InputError, UnsupportedMediaError
