@@ -1,0 +1,120 @@
+"""Frame preparation shared by every feature extractor: luma, letterbox crop, patch choice.
+
+Frames are never resized here. Resizing writes its own interpolation traces into the pixels,
+which is exactly what the forensic features look for, so the detector reads patches at the
+clip's native resolution instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+UInt8Array = npt.NDArray[np.uint8]
+
+# Patch origins snap to this grid so the phase of periodic traces (codec blocks, stride-2
+# upsampling) is the same in every patch and can be averaged.
+GRID_ALIGN = 16
+BAR_LUMA_MAX = 24.0  # rows/columns darker than this (and flat) count as letterbox bars
+BAR_STD_MAX = 6.0
+FLAT_STD = 2.0  # patches with less luma variation than this carry no usable texture
+
+
+@dataclass(frozen=True)
+class ContentBox:
+    """The picture area left after letterbox/pillarbox bars (half-open pixel ranges)."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+
+def to_luma(frames: UInt8Array) -> FloatArray:
+    """BT.601 luma of RGB frames.
+
+    Args:
+        frames: (N, H, W, 3) uint8 RGB.
+
+    Returns:
+        (N, H, W) float32 in [0, 255].
+    """
+    rgb = frames.astype(np.float32)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]  # type: ignore[no-any-return]
+
+
+def find_content_box(luma: FloatArray) -> ContentBox:
+    """Locate the picture inside black bars, with its origin snapped onto the patch grid.
+
+    Args:
+        luma: (N, H, W) float32 luma of a few frames of one clip.
+
+    Returns:
+        The content box; the whole frame when no bars are found.
+    """
+    _, height, width = luma.shape
+    rows = _content_range(luma.mean(axis=(0, 2)), luma.std(axis=(0, 2)))
+    cols = _content_range(luma.mean(axis=(0, 1)), luma.std(axis=(0, 1)))
+    top, bottom = rows if rows else (0, height)
+    left, right = cols if cols else (0, width)
+    # Snap inwards to the grid: keeps codec-block phase aligned and drops the bar edge itself.
+    if top > 0:
+        top = min(bottom, -(-(top + 2) // GRID_ALIGN) * GRID_ALIGN)
+    if left > 0:
+        left = min(right, -(-(left + 2) // GRID_ALIGN) * GRID_ALIGN)
+    if bottom < height:
+        bottom = max(top, bottom - 2)
+    if right < width:
+        right = max(left, right - 2)
+    return ContentBox(top=top, bottom=bottom, left=left, right=right)
+
+
+def _content_range(mean: FloatArray, std: FloatArray) -> tuple[int, int] | None:
+    """First and one-past-last index of a profile that is not a dark, flat bar."""
+    content = np.flatnonzero((mean > BAR_LUMA_MAX) | (std > BAR_STD_MAX))
+    if content.size == 0:
+        return None
+    return int(content[0]), int(content[-1]) + 1
+
+
+def select_patches(
+    luma: FloatArray, box: ContentBox, size: int = 64, max_patches: int = 16
+) -> FloatArray:
+    """Pick textured, grid-aligned square patches spread over the texture range.
+
+    Patches are ranked by variance and taken at evenly spaced ranks, so a frame contributes
+    smooth, medium and busy areas alike rather than only edges.
+
+    Args:
+        luma: (H, W) float32 luma of one frame.
+        box: content area (patch origins are multiples of ``GRID_ALIGN`` inside it).
+        size: patch side in pixels.
+        max_patches: most patches to return.
+
+    Returns:
+        (P, size, size) float32 with 0 <= P <= max_patches; P is 0 for flat or tiny frames.
+    """
+    ys = range(box.top, box.bottom - size + 1, size)
+    xs = range(box.left, box.right - size + 1, size)
+    patches = [luma[y : y + size, x : x + size] for y in ys for x in xs]
+    if not patches:
+        return np.zeros((0, size, size), dtype=np.float32)
+    stack = np.stack(patches).astype(np.float32)
+    stds = stack.std(axis=(1, 2))
+    order = np.argsort(stds)
+    order = order[stds[order] >= FLAT_STD]
+    if order.size > max_patches:
+        picks = np.linspace(0, order.size - 1, max_patches).round().astype(int)
+        order = order[picks]
+    return np.asarray(stack[order], dtype=np.float32)

@@ -1,0 +1,312 @@
+"""``ClipDetector``: frames -> calibrated frame scores -> per-second segments -> clip score.
+
+Pipeline of one clip:
+
+1. sample up to ``max_frames`` frames uniformly over the clip (``score_file``);
+2. crop letterbox bars (``frames.find_content_box``); too small or flat -> inconclusive;
+3. backbone features per frame; head probability per frame, calibrated with
+   ``CalibratedClassifierCV`` (sigmoid, cross-validated by source);
+4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
+   Platt calibrator fitted on out-of-fold clip scores;
+5. label: ``synthetic`` at or above ``threshold_high`` (set for the target false-positive rate on
+   real validation clips), ``real`` at or below ``threshold_low``, ``inconclusive`` between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reelproof.core import InputError, Result
+from reelproof.detector.backbones import FeatureExtractor
+from reelproof.detector.frames import find_content_box, to_luma
+
+FloatArray = npt.NDArray[np.float64]
+LOGIT_CLIP = 8.0
+LABELS = ("synthetic", "real", "inconclusive")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Settings of one detector (saved with it).
+
+    Attributes:
+        backbone: feature extractor name (``list_backbones()``).
+        head: classifier head name (``list_heads()``).
+        max_frames: frame budget per clip when scoring files.
+        segment_seconds: length of the per-segment scores.
+        target_fpr: false-positive rate on real validation clips that sets ``threshold_high``.
+        target_fnr: miss rate on fake validation clips that sets ``threshold_low``.
+        min_side: smallest picture side (after bar removal) the detector will judge.
+        folds: cross-validation folds (grouped by source) for calibration and thresholds.
+        seed: seeds the head.
+    """
+
+    backbone: str = "forensic"
+    head: str = "logistic"
+    max_frames: int = 16
+    segment_seconds: float = 1.0
+    target_fpr: float = 0.01
+    target_fnr: float = 0.05
+    min_side: int = 64
+    folds: int = 4
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One time segment's score; unpacks like the tuple ``(start_s, end_s, p_synthetic)``.
+
+    A dataclass rather than a bare tuple so JSON shows named fields.
+    """
+
+    start_s: float
+    end_s: float
+    p_synthetic: float
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.start_s, self.end_s, self.p_synthetic))
+
+    def __getitem__(self, index: int) -> float:
+        return (self.start_s, self.end_s, self.p_synthetic)[index]
+
+    def __len__(self) -> int:
+        return 3
+
+
+@dataclass(frozen=True)
+class DetectorScore(Result):
+    """The classifier's reading of one clip.
+
+    Attributes:
+        p_synthetic: calibrated probability that the clip is synthetic; None when the
+            detector could not judge (see ``reason``).
+        label: "synthetic", "real" or "inconclusive".
+        segments: ``Segment(start_s, end_s, p_synthetic)`` per segment, in time order
+            (each unpacks as a 3-tuple; JSON shows the named fields).
+        frames_used: frames that contributed features.
+        model: detector name, version and weights digest.
+        reason: why the label is inconclusive (None otherwise).
+        thresholds: (threshold_low, threshold_high) the label was decided with.
+    """
+
+    schema = "detector_score"
+
+    p_synthetic: float | None
+    label: str
+    segments: tuple[Segment, ...]
+    frames_used: int
+    model: str
+    reason: str | None = None
+    thresholds: tuple[float, float] = field(default=(0.0, 1.0))
+
+
+def _logit(p: FloatArray) -> FloatArray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)  # type: ignore[no-any-return]
+
+
+class ClipDetector:
+    """A fitted detector: backbone + calibrated frame head + clip calibrator + thresholds.
+
+    Build one with ``reelproof.detector.training.fit_detector`` or ``load_detector``.
+    """
+
+    version = "1"
+
+    def __init__(
+        self,
+        config: DetectorConfig,
+        extractor: FeatureExtractor,
+        frame_model: Any,
+        clip_calibrator: tuple[float, float],
+        thresholds: tuple[float, float],
+        card: dict[str, Any] | None = None,
+        name: str = "reelproof-detector",
+    ) -> None:
+        self.config = config
+        self.extractor = extractor
+        self.frame_model = frame_model
+        self.clip_calibrator = clip_calibrator
+        self.thresholds = thresholds
+        self.card: dict[str, Any] = card or {}
+        self.name = name
+        self.digest = ""  # sha256 of the saved file, set by save/load
+
+    @property
+    def model_id(self) -> str:
+        """``name@version:digest12`` for reports."""
+        digest = f":{self.digest[:12]}" if self.digest else ""
+        return f"{self.name}@{self.version}{digest}"
+
+    # ---- frame and clip scores -------------------------------------------------------------
+
+    def frame_probabilities(self, features: npt.NDArray[np.float32]) -> FloatArray:
+        """Calibrated p(synthetic) per feature row: (N, D) float32 -> (N,) float64."""
+        return np.asarray(self.frame_model.predict_proba(features)[:, 1], dtype=np.float64)
+
+    def pool(self, frame_p: FloatArray) -> float:
+        """Clip probability from frame probabilities (mean logit through the clip calibrator)."""
+        slope, intercept = self.clip_calibrator
+        z = float(np.mean(_logit(frame_p)))
+        return 1.0 / (1.0 + math.exp(-(slope * z + intercept)))
+
+    def label_for(self, p: float) -> str:
+        """Label for a clip probability under this detector's thresholds."""
+        low, high = self.thresholds
+        if p >= high:
+            return "synthetic"
+        if p <= low:
+            return "real"
+        return "inconclusive"
+
+    def score_frames(
+        self,
+        frames: npt.NDArray[np.uint8],
+        fps: float,
+        timestamps: npt.NDArray[np.float64] | None = None,
+    ) -> DetectorScore:
+        """Score sampled frames of one clip.
+
+        Args:
+            frames: (T, H, W, 3) uint8 RGB (also accepted: (T, H, W) or (T, H, W, 1) gray).
+            fps: frame rate, used for segment times when ``timestamps`` is None.
+            timestamps: optional (T,) float64 presentation times in seconds.
+
+        Returns:
+            The clip's ``DetectorScore``.
+        """
+        frames = _as_rgb(frames)
+        stamps = (
+            np.asarray(timestamps, dtype=np.float64)
+            if timestamps is not None
+            else np.arange(frames.shape[0], dtype=np.float64) / float(fps)
+        )
+        feats, usable, reason = clip_features(self.extractor, frames, self.config.min_side)
+        if reason is not None:
+            return self._undecided(reason)
+        frame_p = self.frame_probabilities(feats[usable])
+        p = self.pool(frame_p)
+        segments = self._segments(frame_p, stamps[usable])
+        n_used = int(usable.sum())
+        label, reason = self.label_for(p), None
+        if n_used < 2:
+            label, reason = "inconclusive", "single frame: too little evidence for a clip verdict"
+        elif label == "inconclusive":
+            reason = "score between the real and synthetic thresholds"
+        return DetectorScore(
+            p_synthetic=p,
+            label=label,
+            segments=segments,
+            frames_used=n_used,
+            model=self.model_id,
+            reason=reason,
+            thresholds=self.thresholds,
+        )
+
+    def score_file(self, path: str | Path, max_frames: int | None = None) -> DetectorScore:
+        """Score a video file from up to ``max_frames`` frames sampled uniformly over it."""
+        from reelproof.detector.sampling import sample_frames
+
+        budget = max_frames or self.config.max_frames
+        frames, stamps, fps = sample_frames(Path(path), budget)
+        return self.score_frames(frames, fps, stamps)
+
+    def _segments(self, frame_p: FloatArray, stamps: FloatArray) -> tuple[Segment, ...]:
+        length = self.config.segment_seconds
+        index = np.floor(stamps / length).astype(int)
+        out = []
+        for k in np.unique(index):
+            p = self.pool(frame_p[index == k])
+            out.append(Segment(round(k * length, 3), round((k + 1) * length, 3), p))
+        return tuple(out)
+
+    def _undecided(self, reason: str) -> DetectorScore:
+        return DetectorScore(
+            p_synthetic=None,
+            label="inconclusive",
+            segments=(),
+            frames_used=0,
+            model=self.model_id,
+            reason=reason,
+            thresholds=self.thresholds,
+        )
+
+    # ---- persistence -----------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the detector (joblib) and its card (``<path>.card.json``); returns ``path``."""
+        import json
+
+        import joblib  # type: ignore[import-untyped]
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.digest = ""
+        joblib.dump(self, path, compress=3)
+        self.digest = _sha256(path)
+        card = {**self.card, "model": self.model_id, "sha256": self.digest}
+        card_path = path.with_name(path.name + ".card.json")
+        card_path.write_text(json.dumps(card, indent=2, default=str) + "\n")
+        return path
+
+
+def clip_features(
+    extractor: FeatureExtractor, frames: npt.NDArray[np.uint8], min_side: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], str | None]:
+    """Features of one clip's frames, exactly as training and scoring both compute them.
+
+    Letterbox bars are cropped first (their edge would look like a strong artefact).
+
+    Args:
+        extractor: the backbone.
+        frames: (T, H, W, 3) uint8 RGB.
+        min_side: smallest usable picture side in pixels.
+
+    Returns:
+        (features (T, D) float32, usable (T,) bool, reason) where ``reason`` says why no frame
+        is usable (None when some are).
+    """
+    frames = _as_rgb(frames)
+    box = find_content_box(to_luma(frames[:: max(1, frames.shape[0] // 8)]))
+    n = frames.shape[0]
+    if min(box.height, box.width) < min_side:
+        reason = (
+            f"too small: picture is {box.width}x{box.height} after removing bars, "
+            f"under {min_side} pixels"
+        )
+        return np.zeros((n, extractor.dim), np.float32), np.zeros(n, bool), reason
+    cropped = np.ascontiguousarray(frames[:, box.top : box.bottom, box.left : box.right])
+    feats = extractor.extract(cropped)
+    usable: npt.NDArray[np.bool_] = np.asarray(np.isfinite(feats).all(axis=1))
+    if not usable.any():
+        return feats, usable, "no textured area: frames are flat or blank"
+    return feats, usable, None
+
+
+def _as_rgb(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    arr = np.asarray(frames)
+    if arr.dtype != np.uint8:
+        raise InputError(f"frames must be uint8, got {arr.dtype}")
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    if arr.ndim != 4 or arr.shape[-1] not in (1, 3) or arr.shape[0] == 0:
+        raise InputError(f"frames must have shape (T, H, W, 3) with T >= 1, got {arr.shape}")
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    return arr
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,102 @@
+"""The offline data protocol shared by the default-weights script and the benchmark.
+
+- ``prepare_roots``: build (once, cached under ``work_dir``) the decoder corpus and its
+  re-encoded / resampled variants, each a folder in the GenVideo-style layout.
+- ``root_features``: frame features of one root, cached as ``.npz`` keyed by backbone and
+  frame budget (recomputed when the file list changes).
+- ``concat_features``: stack several roots (e.g. the base corpus plus augmentation variants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from reelproof.detector.backbones import FeatureExtractor
+from reelproof.detector.datasets import LabeledVideo, discover
+from reelproof.detector.training import VideoFeatures, extract_features
+
+Log = Callable[[str], None]
+
+
+def prepare_roots(
+    data_dir: Path, work_dir: Path, variant_names: Sequence[str], log: Log = print
+) -> dict[str, Path]:
+    """Corpus roots by name: ``base`` (camera slice), ``cgi`` and each requested variant.
+
+    Builds what is missing: the corpus (decoder training, minutes on one core) and variants.
+    """
+    from reelproof.detector.corpus import (
+        EVAL_VARIANTS,
+        TRAIN_VARIANTS,
+        build_corpus,
+        build_variants,
+    )
+
+    corpus = work_dir / "corpus"
+    if not (corpus / "corpus.json").is_file():
+        log(f"building the decoder corpus in {corpus} (one-time, a few minutes)")
+        build_corpus(data_dir, corpus, log=log)
+    known = {v.name: v for v in (*TRAIN_VARIANTS, *EVAL_VARIANTS)}
+    wanted = [known[name] for name in variant_names]
+    roots = {"base": corpus / "camera", "cgi": corpus / "cgi"}
+    for root in build_variants(corpus / "camera", work_dir / "variants", wanted, log=log):
+        roots[root.name] = root
+    return roots
+
+
+def root_features(
+    root: Path,
+    extractor: FeatureExtractor,
+    max_frames: int,
+    cache_dir: Path | None = None,
+    log: Log | None = None,
+) -> VideoFeatures:
+    """Features of every video under ``root`` (layouts as ``discover``), cached as npz."""
+    _layout, videos = discover(root)
+    paths = np.array([str(v.path) for v in videos])
+    cache = None
+    if cache_dir is not None:
+        cache = cache_dir / f"{extractor.name}_{max_frames}" / f"{_cache_name(root)}.npz"
+        if cache.is_file():
+            with np.load(cache, allow_pickle=False) as z:
+                if z["paths"].tolist() == paths.tolist():
+                    return _from_cache(videos, z["X"], z["video"], z["kept"])
+    if log:
+        log(f"features: {root} ({len(videos)} videos)")
+    feats = extract_features(videos, extractor, max_frames)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        kept = np.array([videos.index(v) for v in feats.videos], dtype=np.int64)
+        np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept)
+    return feats
+
+
+def _cache_name(root: Path) -> str:
+    return "_".join(root.parts[-2:])
+
+
+def _from_cache(
+    videos: list[LabeledVideo],
+    x: npt.NDArray[np.float32],
+    video: npt.NDArray[np.int64],
+    kept: npt.NDArray[np.int64],
+) -> VideoFeatures:
+    return VideoFeatures(
+        X=x.astype(np.float32), video=video.astype(np.int64), videos=tuple(videos[i] for i in kept)
+    )
+
+
+def concat_features(parts: Sequence[VideoFeatures]) -> VideoFeatures:
+    """One ``VideoFeatures`` holding all videos of ``parts`` (frame rows re-indexed)."""
+    offset = 0
+    xs, idx, vids = [], [], []
+    for part in parts:
+        xs.append(part.X)
+        idx.append(part.video + offset)
+        vids += list(part.videos)
+        offset += len(part.videos)
+    return VideoFeatures(X=np.concatenate(xs), video=np.concatenate(idx), videos=tuple(vids))

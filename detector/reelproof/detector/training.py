@@ -1,0 +1,294 @@
+"""Fit a ``ClipDetector``: features per video, source-grouped calibration, thresholds, card.
+
+Splits are always grouped by source (never by frame): calibration folds, out-of-fold clip
+scores for the clip calibrator and the thresholds, and the card's metrics all come from models
+that never saw the source they score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reelproof.core import ConfigError
+from reelproof.detector.backbones import FeatureExtractor, create_backbone
+from reelproof.detector.datasets import LabeledVideo
+from reelproof.detector.heads import create_head
+from reelproof.detector.metrics import binary_metrics
+from reelproof.detector.model import ClipDetector, DetectorConfig, _logit, clip_features
+from reelproof.detector.sampling import sample_frames
+
+
+@dataclass(frozen=True)
+class VideoFeatures:
+    """Frame features of a set of videos.
+
+    Attributes:
+        X: (F, D) float32 features of the usable frames of all videos.
+        video: (F,) int index into ``videos`` per frame row.
+        videos: the videos, in order.
+        skipped: videos without a usable frame, with the reason.
+    """
+
+    X: npt.NDArray[np.float32]
+    video: npt.NDArray[np.int64]
+    videos: tuple[LabeledVideo, ...]
+    skipped: tuple[tuple[LabeledVideo, str], ...] = ()
+
+    @property
+    def y_frames(self) -> npt.NDArray[np.int64]:
+        """(F,) labels per frame row."""
+        labels = np.array([v.label for v in self.videos], dtype=np.int64)
+        return labels[self.video]  # type: ignore[no-any-return]
+
+    @property
+    def y_videos(self) -> npt.NDArray[np.int64]:
+        """(V,) label per video."""
+        return np.array([v.label for v in self.videos], dtype=np.int64)
+
+    def groups(self) -> npt.NDArray[np.str_]:
+        """(F,) source id per frame row."""
+        return np.array([self.videos[i].source for i in self.video])
+
+    def subset(self, keep: Callable[[LabeledVideo], bool]) -> VideoFeatures:
+        """Only the videos for which ``keep`` is true (frame rows follow)."""
+        chosen = [i for i, v in enumerate(self.videos) if keep(v)]
+        remap = -np.ones(len(self.videos), dtype=np.int64)
+        remap[chosen] = np.arange(len(chosen))
+        rows = remap[self.video] >= 0
+        return VideoFeatures(
+            X=self.X[rows],
+            video=remap[self.video[rows]],
+            videos=tuple(self.videos[i] for i in chosen),
+        )
+
+
+def extract_features(
+    videos: Sequence[LabeledVideo],
+    extractor: FeatureExtractor,
+    max_frames: int = 16,
+    min_side: int = 64,
+    log: Callable[[str], None] | None = None,
+) -> VideoFeatures:
+    """Sample frames of every video and compute their features (same path as scoring)."""
+    rows: list[npt.NDArray[np.float32]] = []
+    index: list[npt.NDArray[np.int64]] = []
+    kept: list[LabeledVideo] = []
+    skipped: list[tuple[LabeledVideo, str]] = []
+    for n, video in enumerate(videos):
+        frames, _stamps, _fps = sample_frames(video.path, max_frames)
+        feats, usable, reason = clip_features(extractor, frames, min_side)
+        if reason is not None:
+            skipped.append((video, reason))
+            continue
+        rows.append(feats[usable])
+        index.append(np.full(int(usable.sum()), len(kept), dtype=np.int64))
+        kept.append(video)
+        if log is not None and (n + 1) % 50 == 0:
+            log(f"features: {n + 1}/{len(videos)} videos")
+    if not kept:
+        raise ConfigError("no video had a usable frame", hint="check the data folder")
+    return VideoFeatures(
+        X=np.concatenate(rows).astype(np.float32),
+        video=np.concatenate(index),
+        videos=tuple(kept),
+        skipped=tuple(skipped),
+    )
+
+
+def _balanced_weights(y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Sample weights giving both classes equal total weight (a 50/50 prior)."""
+    counts = np.bincount(y, minlength=2).astype(np.float64)
+    return len(y) / (2.0 * np.maximum(counts, 1.0))[y]  # type: ignore[no-any-return]
+
+
+def grouped_splits(
+    groups: npt.NDArray[Any], y: npt.NDArray[np.int64], folds: int
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Source-grouped K-fold splits whose training parts hold both classes."""
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        raise ConfigError(
+            f"need videos from at least 2 sources to calibrate, found {n_groups}",
+            hint="name files <source>__<clip>.mp4 so the source is known, or add sources",
+        )
+    k = min(folds, n_groups)
+    splits = list(GroupKFold(n_splits=k).split(np.zeros(len(y)), y, groups))
+    for train, _test in splits:
+        if len(np.unique(y[train])) < 2:
+            raise ConfigError(
+                "a calibration fold has only one class",
+                hint="add real and fake videos from more sources",
+            )
+    return [(np.asarray(a), np.asarray(b)) for a, b in splits]
+
+
+def fit_frame_model(
+    x: npt.NDArray[np.float32],
+    y: npt.NDArray[np.int64],
+    groups: npt.NDArray[Any],
+    config: DetectorConfig,
+) -> tuple[Any, npt.NDArray[np.float64]]:
+    """Fit the calibrated frame head; also return out-of-fold frame probabilities.
+
+    ``CalibratedClassifierCV`` with ``ensemble=True`` keeps one (head, sigmoid) pair per
+    source-grouped fold; the pair of fold i never saw fold i's sources, so applying it to them
+    gives honest out-of-fold scores for free.
+
+    Returns:
+        (fitted CalibratedClassifierCV, (F,) float64 out-of-fold p(synthetic)).
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+
+    splits = grouped_splits(groups, y, config.folds)
+    model = CalibratedClassifierCV(
+        create_head(config.head, random_state=config.seed),
+        method="sigmoid",
+        cv=splits,
+        ensemble=True,
+    )
+    model.fit(x, y, sample_weight=_balanced_weights(y))
+    oof = np.empty(len(y), dtype=np.float64)
+    for (_train, test), member in zip(splits, model.calibrated_classifiers_, strict=True):
+        oof[test] = member.predict_proba(x[test])[:, 1]
+    return model, oof
+
+
+def pool_logits(
+    frame_p: npt.NDArray[np.float64], video: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.float64]:
+    """(V,) mean frame logit per video."""
+    z = _logit(frame_p)
+    sums = np.bincount(video, weights=z, minlength=n)
+    counts = np.maximum(np.bincount(video, minlength=n), 1)
+    return sums / counts  # type: ignore[no-any-return]
+
+
+def fit_clip_calibrator(
+    z: npt.NDArray[np.float64], y: npt.NDArray[np.int64]
+) -> tuple[float, float]:
+    """Platt scaling of mean frame logits to clip probabilities (balanced prior)."""
+    from sklearn.linear_model import LogisticRegression
+
+    platt = LogisticRegression(C=1.0, class_weight="balanced")
+    platt.fit(z[:, None], y)
+    return float(platt.coef_[0, 0]), float(platt.intercept_[0])
+
+
+def choose_thresholds(
+    p: npt.NDArray[np.float64], y: npt.NDArray[np.int64], target_fpr: float, target_fnr: float
+) -> tuple[float, float]:
+    """(low, high): ``high`` keeps real validation clips under ``target_fpr``; ``low`` keeps
+    fake ones under ``target_fnr``; both sit on their side of 0.5."""
+    real, fake = p[y == 0], p[y == 1]
+    high = 0.5
+    if real.size:
+        q = float(np.quantile(real, 1.0 - target_fpr, method="higher"))
+        high = max(high, float(np.nextafter(q, 1.0)))
+    high = min(high, 0.999)
+    low = 0.5
+    if fake.size:
+        low = min(low, float(np.quantile(fake, target_fnr, method="lower")))
+    return max(0.0, min(low, high)), high
+
+
+def fit_detector(
+    features: VideoFeatures,
+    config: DetectorConfig,
+    extractor: FeatureExtractor | None = None,
+    card: dict[str, Any] | None = None,
+    name: str = "reelproof-detector",
+) -> ClipDetector:
+    """Fit a detector on extracted features (see the module docs for the protocol).
+
+    Args:
+        features: frame features of the training videos.
+        config: detector settings.
+        extractor: the backbone the features came from (default: ``config.backbone``).
+        card: extra model-card fields (data description, splits).
+        name: model name for reports.
+
+    Returns:
+        The fitted detector; its card holds out-of-fold frame and video metrics.
+    """
+    extractor = extractor or create_backbone(config.backbone)
+    y = features.y_frames
+    frame_model, oof = fit_frame_model(features.X, y, features.groups(), config)
+    n = len(features.videos)
+    z = pool_logits(oof, features.video, n)
+    yv = features.y_videos
+    slope, intercept = fit_clip_calibrator(z, yv)
+    p_video = 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
+    thresholds = choose_thresholds(p_video, yv, config.target_fpr, config.target_fnr)
+    full_card = {
+        **(card or {}),
+        "config": config.__dict__,
+        "backbone": repr(extractor),
+        "training": {
+            "videos": n,
+            "real_videos": int((yv == 0).sum()),
+            "fake_videos": int((yv == 1).sum()),
+            "frames": len(y),
+            "sources": sorted({v.source for v in features.videos}),
+            "families": sorted({v.family for v in features.videos if v.label == 1}),
+            "skipped": [(str(v.path), r) for v, r in features.skipped],
+        },
+        "out_of_fold": {
+            "note": "source-grouped cross-validation inside the training data",
+            "frame": binary_metrics(y, oof, weights="balanced").to_dict(),
+            "video": binary_metrics(yv, p_video, weights="balanced").to_dict(),
+        },
+        "thresholds": {"low": thresholds[0], "high": thresholds[1]},
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+    return ClipDetector(
+        config=config,
+        extractor=extractor,
+        frame_model=frame_model,
+        clip_calibrator=(slope, intercept),
+        thresholds=thresholds,
+        card=full_card,
+        name=name,
+    )
+
+
+def train_from_folders(
+    roots: Sequence[Path],
+    config: DetectorConfig,
+    pretrained_path: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> ClipDetector:
+    """Discover dataset folders, extract features and fit (what ``detector train`` runs)."""
+    from reelproof.detector.datasets import discover
+
+    videos: list[LabeledVideo] = []
+    layouts = []
+    for root in roots:
+        layout, found = discover(Path(root))
+        layouts.append({"root": str(root), "layout": layout, "videos": len(found)})
+        videos += found
+    if log:
+        log(f"{len(videos)} videos from {len({v.source for v in videos})} sources")
+    extractor = create_backbone(config.backbone, pretrained_path=pretrained_path)
+    feats = extract_features(videos, extractor, config.max_frames, config.min_side, log)
+    return fit_detector(feats, config, extractor, card={"data": layouts})
+
+
+def _versions() -> dict[str, str]:
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+    }
