@@ -341,10 +341,7 @@ class Verifier:
         }
         det = self._loaded.get("detector")
         if det is not None:
-            out["detector_model"] = str(getattr(det, "name", None) or type(det).__name__)
-            version = getattr(det, "version", None)
-            if version is not None:
-                out["detector_model_version"] = str(version)
+            out["detector_model"] = _model_id(det)
         ring = self._loaded.get("keyring")
         if ring is not None:
             out["watermark_keys"] = ",".join(str(k.key_id) for k in ring.keys)
@@ -384,7 +381,7 @@ class Verifier:
             ]
         det = self._loaded.get("detector")
         if det is not None:
-            out["detector"]["model"] = str(getattr(det, "name", None) or type(det).__name__)
+            out["detector"]["model"] = _model_id(det)
         trust = self._loaded.get("trust")
         if trust is not None:
             out["provenance"]["trust_anchors"] = bool(getattr(trust, "anchors_pem", None))
@@ -597,6 +594,18 @@ class Verifier:
 
 class _UnavailableError(Exception):
     """A resource (model, keys, trust list, store) could not be loaded."""
+
+
+def _model_id(model: Any) -> str:
+    """``name@version:digest`` of a loaded classifier (whatever of it the model exposes)."""
+    ident = getattr(model, "model_id", None)
+    if callable(ident):
+        ident = ident()
+    if ident:
+        return str(ident)
+    name = getattr(model, "name", None) or type(model).__name__
+    version = getattr(model, "version", None)
+    return f"{name}@{version}" if version is not None else str(name)
 
 
 def _skipped() -> SignalResult:
