@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from av.video.reformatter import ColorRange, VideoReformatter
+from av.video.reformatter import ColorRange
 
 from reelproof.core.clip import Clip, FrameArray
 from reelproof.core.errors import InputError, LimitExceededError, MediaDecodeError
@@ -164,7 +164,6 @@ def _decode_chunks(
     _configure_decoder(stream, limits)
     state = _ChunkState(chunk_frames, info.height, info.width)
     colour: SourceColour | None = None
-    reformatter = VideoReformatter()
     time_base = stream.time_base
     start = stream.start_time if stream.start_time is not None else 0
     decoded = 0
@@ -188,7 +187,7 @@ def _decode_chunks(
                         continue
                     if colour is None:
                         colour = _first_frame_checks(frame, info, limits)
-                    rgb = _to_rgb(reformatter, frame, colour, info)
+                    rgb = _to_rgb(frame, colour, info)
                     if frame.pts is not None and time_base is not None:
                         stamp = float((frame.pts - start) * time_base)
                     else:
@@ -240,16 +239,16 @@ def _first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> Sou
     )
 
 
-def _to_rgb(
-    reformatter: VideoReformatter, frame: Any, colour: SourceColour, info: MediaInfo
-) -> FrameArray:
+def _to_rgb(frame: Any, colour: SourceColour, info: MediaInfo) -> FrameArray:
     if (frame.width, frame.height) != (info.coded_width, info.coded_height):
         raise MediaDecodeError(
             f"{os.path.basename(info.path)}: the frame size changes mid-stream "
             f"({frame.width}x{frame.height}); ReelProof reads fixed-size videos only"
         )
-    rgb_frame = reformatter.reformat(
-        frame,
+    # frame.reformat() (a fresh swscale context per frame, as PyAV's to_ndarray does) measured
+    # ~1.5x faster in wall-clock than reusing one VideoReformatter on 720p: the reused context
+    # does not spread the conversion over threads.
+    rgb_frame = frame.reformat(
         format="rgb24",
         src_colorspace=colour.matrix,
         src_color_range=colour.color_range,

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import av
 import av.error
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+from av.video.reformatter import ColorRange, Colorspace
 
 from reelproof.core.clip import Clip, FrameArray
 from reelproof.core.errors import InputError, ReelProofError, UnsupportedMediaError
@@ -117,7 +117,6 @@ class VideoWriter:
         self.coded_height = height + height % 2
         self.frames_written = 0
         self._closed = False
-        self._reformatter = VideoReformatter()
         self._audio: _AudioCopier | None = None
         self._tmp = _temp_path(self.path)
         try:
@@ -187,8 +186,8 @@ class VideoWriter:
 
     def _encode(self, rgb: FrameArray) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        yuv = self._reformatter.reformat(
-            frame,
+        # frame.reformat() rather than one reused VideoReformatter: see reader._to_rgb.
+        yuv = frame.reformat(
             format="yuv420p",
             src_colorspace=Colorspace.ITU709,
             dst_colorspace=Colorspace.ITU709,
