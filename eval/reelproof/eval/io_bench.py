@@ -268,7 +268,8 @@ def render_markdown(report: IoBenchReport) -> str:
         f"{report.load_after:.1f} after the run"
         + (
             ": the machine was shared and oversubscribed, so wall-clock figures swing by tens "
-            "of percent between runs; the CPU-time tables are the load-independent measure."
+            "of percent between runs. CPU time is less sensitive to that load, but it also "
+            "counts the cost of extra threads, which buy wall-clock speed."
             if max(report.load_before, report.load_after) > (os.cpu_count() or 1)
             else "."
         ),
@@ -291,8 +292,8 @@ def render_markdown(report: IoBenchReport) -> str:
         )
     lines += [
         "",
-        "CPU time per frame (ms, all threads; insensitive to other load on the machine). "
-        "Throughput ratio = bare CPU / reader CPU:",
+        "CPU time per frame (ms, all threads of the process). Ratio = bare CPU / reader CPU "
+        "(the reader's swscale threads cost CPU but save wall-clock time):",
         "",
         "| clip | bare PyAV | bare PyAV + frame threads | reader | **bare + threads / reader** |",
         "|---|---:|---:|---:|---:|",
