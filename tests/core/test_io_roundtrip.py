@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import weakref
 from fractions import Fraction
@@ -317,3 +318,12 @@ def test_written_file_gets_normal_permissions(synthetic_clip: Clip, tmp_path: Pa
     mask = os.umask(0o022)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_abandoned_writer_leaves_no_temp_file(synthetic_clip: Clip, tmp_path: Path) -> None:
+    writer = VideoWriter(tmp_path / "never_closed.mp4", 25, synthetic_clip.width, 64)
+    writer.write(synthetic_clip.frames[:3])
+    assert len(list(tmp_path.iterdir())) == 1  # the hidden .partial file
+    del writer
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

@@ -214,7 +214,7 @@ def _decode_chunks(
 
 def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
     cc = stream.codec_context
-    cc.thread_type = "AUTO"  # frame + slice threads: several times faster on long GOPs
+    cc.thread_type = "AUTO"  # frame + slice threads (PyAV defaults to slice threads only)
     cc.thread_count = 0
     options = {"max_pixels": str(limits.max_pixels_per_frame)}
     if limits.strict_decode:

@@ -245,6 +245,12 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         return self
 
+    def __del__(self) -> None:
+        # A writer dropped without close() must not leave its hidden temp file behind.
+        if not getattr(self, "_closed", True):
+            with contextlib.suppress(Exception):
+                self.abort()
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
