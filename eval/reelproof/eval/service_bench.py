@@ -154,10 +154,62 @@ def make_marked_and_signed(clean: Path, folder: Path, home: Path) -> tuple[Path,
     return folder / "signed_720p.mp4", stripped, payload.to_hex()
 
 
+def detector_for_timing(folder: Path) -> tuple[Path | None, str]:
+    """The shipped classifier, or (when none is shipped) a tiny one fitted here for timing.
+
+    The classifier's cost is feature extraction on its sampled frames, which does not depend on
+    how well it was trained, so a tiny model gives honest timings (not honest accuracy).
+
+    Returns:
+        (model file or None for the shipped default, a sentence for the report).
+    """
+    from reelproof.core import ConfigError
+
+    try:
+        from reelproof.detector import load_detector
+
+        model = load_detector()
+        return None, f"the shipped classifier `{model.model_id}`"
+    except ConfigError:
+        pass
+    from fractions import Fraction
+
+    from reelproof.core import Clip
+    from reelproof.detector import DetectorConfig
+    from reelproof.detector.training import train_from_folders
+
+    root = folder / "tiny-detector-data"
+    for sub in ("real", "fake/nearest2x"):
+        (root / sub).mkdir(parents=True)
+    n = 0
+    for name in ("bikes.mp4", "carphone_pristine.mp4", "cgi_bigbuckbunny.mp4"):
+        clip = read_clip(Path("data/video") / name, max_frames=32)
+        for start in (0, 24):
+            for left in (0, max(0, clip.width - 128)):
+                frames = np.ascontiguousarray(
+                    clip.frames[start : start + 8, :128, left : left + 128]
+                )
+                write_clip(Clip(frames=frames, fps=Fraction(25)), root / "real" / f"s{n}__c0.mp4",
+                           preset="ultrafast")  # fmt: skip
+                small = frames.astype(np.float32).reshape(8, 64, 2, 64, 2, 3).mean(axis=(2, 4))
+                fake = small.repeat(2, axis=1).repeat(2, axis=2).astype(np.uint8)
+                write_clip(Clip(frames=fake, fps=Fraction(25)),
+                           root / "fake" / "nearest2x" / f"s{n}__c0.mp4", preset="ultrafast")  # fmt: skip
+                n += 1
+    model = train_from_folders([root], DetectorConfig(folds=4, min_side=64))
+    path = model.save(folder / "tiny-detector.joblib")
+    return path, (
+        "no classifier weights are shipped yet, so a tiny classifier was fitted in the benchmark "
+        "(same features and head as the real one; its cost, not its accuracy, is what counts here)"
+    )
+
+
 class ServerProcess:
     """``reelproof serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, home: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Path, extra_env: dict[str, str] | None = None, model: Path | None = None
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
@@ -171,6 +223,7 @@ class ServerProcess:
                 "REELPROOF_ENV": "dev",
                 "REELPROOF_MAX_UPLOAD_BYTES": str(64 * 1024 * 1024),
                 "OMP_NUM_THREADS": "1",
+                **({"REELPROOF_DETECTOR_MODEL": str(model)} if model else {}),
                 **(extra_env or {}),
             }
         )
@@ -251,11 +304,12 @@ def time_verify(server: ServerProcess, clip: Path, name: str, repeats: int) -> V
     return run
 
 
-def cold_cli_seconds(clip: Path, env: dict[str, str]) -> float:
+def cold_cli_seconds(clip: Path, env: dict[str, str], model: Path | None) -> float:
     """Wall time of one ``reelproof verify --json`` (process start and model load included)."""
     start = time.perf_counter()
-    subprocess.run([REELPROOF, "verify", str(clip), "--json"], env=env, capture_output=True,
-                   check=True, timeout=600)  # fmt: skip
+    extra = ["--model", str(model)] if model else []
+    subprocess.run([REELPROOF, "verify", str(clip), "--json", *extra], env=env,
+                   capture_output=True, check=True, timeout=600)  # fmt: skip
     return time.perf_counter() - start
 
 
@@ -351,6 +405,7 @@ def render_markdown(
     malformed: dict[str, dict[str, int]],
     media: Any,
     repeats: int,
+    model_note: str = "",
 ) -> str:
     """The Markdown report."""
     cpu = os.cpu_count() or 0
@@ -371,7 +426,8 @@ def render_markdown(
         "`total_seconds`; `CPU s` is the worker's CPU time for it (all threads; less sensitive to "
         "other jobs on a shared machine than wall time); `API wall` adds upload, probe, queueing "
         "and the answer. Stages run side by side (hash, credentials, watermark, classifier in "
-        "threads), so they overlap.",
+        f"threads), so they overlap. Classifier: {model_note}. Watermark budget: 64 frames "
+        "(an unmarked clip costs the whole budget; a marked one stops after a few frames).",
         "",
         "| clip | verdict | signals (prov / wm / detector) | pipeline s | CPU s | API wall s "
         "| target |",
@@ -392,6 +448,14 @@ def render_markdown(
         cells = [f"{_median(r.stages[stage]):.3f}" if stage in r.stages else "-" for r in runs]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines += [
+        "",
+        "Where the time goes: the watermark reads at most 64 frames and stops early on a marked "
+        "clip, but the classifier (16 frames sampled across the clip) and the manifest recovery "
+        "(a perceptual fingerprint of the whole clip, only when credentials were stripped) each "
+        "decode the whole 720p stream themselves. Three decodes of the same clip, on two cores "
+        "shared with other jobs, are the main cost; one shared decode pass feeding all three is "
+        "the known fix and is not done yet. `CPU s` is the total work; on an idle 2-core machine "
+        "the wall time is bounded below by about half of it (the signals run in parallel).",
         "",
         f"Cold start: one `reelproof verify --json` of the clean clip, process start and model "
         f"load included: {cold_s:.2f} s wall.",
@@ -437,7 +501,7 @@ def render_markdown(
         "",
         f"5xx answers: {five}; all 4xx: {'yes' if ok_4xx else 'NO'}.",
         "",
-        "Reproduce: `make data && reelproof eval service` (about two minutes on 2 cores).",
+        "Reproduce: `make data && reelproof eval service` (about five minutes on 2 shared cores).",
         "",
     ]
     return "\n".join(lines)
@@ -465,7 +529,8 @@ def run_service_benchmark(
         signed, stripped, _ = make_marked_and_signed(clean, folder, home)
         small = make_small_signed(folder, home)
         media = probe(clean)
-        server = ServerProcess(home)
+        model, model_note = detector_for_timing(folder)
+        server = ServerProcess(home, model=model)
         server.start()
         try:
             runs = [
@@ -480,7 +545,8 @@ def run_service_benchmark(
             malformed = malformed_run(server, malformed_inputs(clean, signed))
         finally:
             server.stop()
-        cold = cold_cli_seconds(clean, server.env)
+        cold = cold_cli_seconds(clean, server.env, model)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(runs, cold, loads, malformed, media, repeats), encoding="utf-8")
+    text = render_markdown(runs, cold, loads, malformed, media, repeats, model_note)
+    out.write_text(text, encoding="utf-8")
     return out
