@@ -53,7 +53,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def watermarker() -> Any:
     from reelproof.watermark import WatermarkKey, create_watermarker
 
-    return create_watermarker("rp-ss", key=WatermarkKey.demo())
+    from reelproof.generator.signing import WATERMARK_STRENGTH
+
+    return create_watermarker("rp-ss", key=WatermarkKey.demo(), strength=WATERMARK_STRENGTH)
 
 
 @pytest.fixture(scope="session")

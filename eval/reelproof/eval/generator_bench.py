@@ -123,7 +123,7 @@ def run_generator_benchmark(
     """
     import torch
 
-    from reelproof.generator import ResponsibleGenerator
+    from reelproof.generator import ResponsibleGenerator, signing
     from reelproof.provenance import SqliteManifestStore, TrustConfig, load_signer
     from reelproof.provenance.pki import init_dev_pki
     from reelproof.watermark import WatermarkKey, create_watermarker
@@ -135,7 +135,9 @@ def run_generator_benchmark(
         pki = init_dev_pki(folder / "pki")
         gen = ResponsibleGenerator.from_pretrained(
             model,
-            watermarker=create_watermarker("rp-ss", key=WatermarkKey.demo()),
+            watermarker=create_watermarker(
+                "rp-ss", key=WatermarkKey.demo(), strength=signing.WATERMARK_STRENGTH
+            ),
             signer=load_signer(pki.chain_pem, pki.key_pem),
             store=SqliteManifestStore(folder / "manifests.sqlite"),
         )

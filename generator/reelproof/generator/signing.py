@@ -22,6 +22,11 @@ ENCODE_CRF = (
     10  # a near-lossless master: the mark decodes reliably from the fresh file (tiny clips)
 )
 ENCODE_PRESET = "medium"
+# Generated clips are short (16 frames) and often flat (plain backgrounds), which gives the
+# detector little texture to hide the mark in; 1.5x the default amplitude (mean change about
+# 1.2 of 255 levels) read back the exact id from 24/24 rendered scenes at CRF 10 where 1.0 read
+# 23/24 (the miss was "no id", never a wrong id).
+WATERMARK_STRENGTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def default_watermarker() -> Any:
     from reelproof.watermark import Keyring, create_watermarker
 
     keys = Keyring.default(include_demo=True).keys
-    return create_watermarker("rp-ss", key=keys[0])
+    return create_watermarker("rp-ss", key=keys[0], strength=WATERMARK_STRENGTH)
 
 
 def default_signer() -> Any:

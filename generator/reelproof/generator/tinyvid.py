@@ -7,7 +7,7 @@ Components (all stock classes, small configs built in code, nothing downloaded):
   :mod:`reelproof.generator.scenes`.
 - ``transformers.UMT5EncoderModel`` (tiny config): the text encoder, trained from scratch.
 - ``diffusers.WanTransformer3DModel`` (tiny config): the denoiser, in **pixel space** at
-  ``native_size`` x ``native_size`` (32x32), patch (4, 4, 4).
+  ``native_size`` x ``native_size`` (32x32), patch (2, 4, 4).
 - ``diffusers.FlowMatchEulerDiscreteScheduler``: rectified-flow sampling.
 
 "Decoding" is a bilinear upsample of the 32x32 pixel clip to the requested size (128x128 by
@@ -65,7 +65,7 @@ class TinyVidConfig:
     head_dim: int = 32
     layers: int = 4
     ffn_dim: int = 256
-    patch: tuple[int, int, int] = (4, 4, 4)
+    patch: tuple[int, int, int] = (2, 4, 4)
     vocab: tuple[str, ...] = (PAD, UNK, *scenes.vocabulary())
 
 

@@ -45,7 +45,7 @@ class TrainConfig:
         threads: torch CPU threads.
     """
 
-    steps: int = 3000
+    steps: int = 1500
     batch_size: int = 8
     lr: float = 1e-3
     warmup: int = 100

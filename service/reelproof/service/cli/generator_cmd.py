@@ -22,7 +22,7 @@ def train_command(
         "--out",
         help="Folder to write the weights and marker file to.",
     ),
-    steps: int = typer.Option(3000, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
+    steps: int = typer.Option(1500, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Clips per step."),
     seed: int = typer.Option(0, "--seed", help="Seed of data, init and noise."),
     max_minutes: float = typer.Option(
