@@ -51,9 +51,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def watermarker() -> Any:
-    from reelproof.watermark import WatermarkKey, create_watermarker
-
     from reelproof.generator.signing import WATERMARK_STRENGTH
+    from reelproof.watermark import WatermarkKey, create_watermarker
 
     return create_watermarker("rp-ss", key=WatermarkKey.demo(), strength=WATERMARK_STRENGTH)
 
