@@ -29,7 +29,7 @@ def create_api_key_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Create an API key for ``reelproof serve``; the secret is printed once and stored hashed."""
+    """Create an API key for reelproof serve; the secret is printed once and stored hashed."""
     from pathlib import Path
 
     from reelproof.service.api.db import ServiceDB
