@@ -96,7 +96,20 @@ def test_malformed_file_gives_a_4xx_problem(
     assert ".upload" not in str(body["detail"])
 
 
-@pytest.mark.parametrize("name", ["text-as-mp4", "polyglot-mp4-then-zip", "truncated-moov-at-end"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "text-as-mp4",
+        "png-as-mp4",
+        "polyglot-png-then-mp4",
+        "polyglot-mp4-then-zip",
+        "polyglot-mp4-then-html",
+        "truncated-moov-at-end",
+        "truncated-faststart",
+        "ftyp-only",
+        "random-bytes",
+    ],
+)
 def test_malformed_file_on_the_provenance_route(
     api: httpx.Client, malformed: dict[str, tuple[bytes, str, tuple[int, ...]]], name: str
 ) -> None:

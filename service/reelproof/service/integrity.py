@@ -49,13 +49,18 @@ def check_upload(path: Path, media: Any, count_packets: bool = True) -> None:
             check_packet_count(path, _DEMUXER[media.container], int(media.frames))
 
 
-def check_iso_bmff_boxes(path: Path, size: int) -> None:
-    """The top-level boxes must tile the file exactly: no foreign bytes before, between or after."""
+def check_iso_bmff_boxes(path: Path, size: int) -> list[bytes]:
+    """The top-level boxes must tile the file exactly: no foreign bytes before, between or after.
+
+    Returns:
+        The top-level box types in file order.
+    """
     offset = 0
+    kinds: list[bytes] = []
     with path.open("rb") as fh:
         for _ in range(_MAX_TOP_LEVEL_BOXES):
             if offset == size:
-                return
+                return kinds
             fh.seek(offset)
             header = fh.read(16)
             if len(header) < 8:
@@ -75,8 +80,32 @@ def check_iso_bmff_boxes(path: Path, size: int) -> None:
                     "(truncated)",
                     hint="upload the complete file",
                 )
+            kinds.append(kind)
             offset += box_size
     raise _polyglot(path, offset)
+
+
+def light_container_check(path: Path) -> str | None:
+    """Structure-only check of an ISO BMFF file (no demuxer): the fast path for credentials.
+
+    Returns:
+        ``"mp4"`` or ``"mov"`` when the file is ISO BMFF with a movie header and nothing foreign
+        around its boxes; ``None`` when it is not ISO BMFF (the caller then probes it fully).
+
+    Raises:
+        UnsupportedMediaError: a polyglot. MediaDecodeError: truncated, or no movie header.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    if len(head) < 12 or head[4:8] not in (b"ftyp", b"moov", b"mdat", b"free", b"wide"):
+        return None
+    kinds = check_iso_bmff_boxes(path, path.stat().st_size)
+    if b"moov" not in kinds:
+        raise MediaDecodeError(
+            f"{path.name}: no movie header (moov box): not a complete MP4/MOV file",
+            hint="upload the complete file",
+        )
+    return "mov" if head[4:8] == b"ftyp" and head[8:12] == b"qt  " else "mp4"
 
 
 def _polyglot(path: Path, offset: int) -> UnsupportedMediaError:

@@ -51,6 +51,7 @@ from reelproof.service.api.settings import ServiceSettings
 from reelproof.service.api.uploads import UPLOAD_OPENAPI, Upload, receive_upload
 from reelproof.service.api.workers import JobRunner
 from reelproof.service.pipeline import Verifier, VerifyOptions
+from reelproof.service.verdict import SignalStatus
 
 log = logging.getLogger("reelproof.service")
 
@@ -298,20 +299,30 @@ def _analysis_body(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _probe_and_check(path: Path, limits: Any, count_packets: bool) -> Any:
-    from reelproof.core.io import probe
-    from reelproof.service.integrity import check_upload
+def _probe_and_check(path: Path, limits: Any, count_packets: bool) -> str:
+    """Container label of a safe upload (raises a ReelProofError otherwise).
 
+    Full analyses probe with PyAV (limits, codecs) and count packets. The credentials-only route
+    (``count_packets`` off) skips the demuxer for ISO BMFF files: the structure check is enough
+    for the c2pa reader (memory-safe Rust), and it is most of the cost of that route.
+    """
+    from reelproof.core.io import probe
+    from reelproof.service.integrity import check_upload, light_container_check
+
+    if not count_packets:
+        label = light_container_check(path)
+        if label is not None:
+            return label
     media = probe(path, limits)
     check_upload(path, media, count_packets)
-    return media
+    return str(media.container)
 
 
 async def _probe_upload(state: ServiceState, upload: Upload, count_packets: bool = True) -> Upload:
     """Probe the upload under the media limits, refuse truncated files and polyglots (4xx), and
     give it the suffix of its real container."""
     try:
-        media = await run_in_threadpool(
+        container = await run_in_threadpool(
             _probe_and_check, upload.path, state.light.limits(), count_packets
         )
     except ReelProofError as err:
@@ -326,7 +337,7 @@ async def _probe_upload(state: ServiceState, upload: Upload, count_packets: bool
         raise ProblemError(
             422, f"the file could not be read as video ({type(err).__name__})", "undecodable-media"
         ) from err
-    suffix = _EXT_FOR_CONTAINER.get(str(getattr(media, "container", "")), ".mp4")
+    suffix = _EXT_FOR_CONTAINER.get(container, ".mp4")
     target = upload.path.with_suffix(suffix)
     upload.path.rename(target)
     return Upload(target, upload.filename, upload.sha256, upload.size_bytes)
@@ -509,7 +520,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:
         response_model=ProvenanceModel,
         summary="Verify C2PA Content Credentials only (fast, synchronous)",
         openapi_extra=UPLOAD_OPENAPI,
-        responses={**common, **problem_openapi(413, 415)},
+        responses={**common, **problem_openapi(413, 415, 503)},
         tags=["provenance"],
     )
     async def verify_c2pa(
@@ -537,6 +548,13 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:
             upload = await _probe_upload(state, upload, count_packets=False)
             start = time.perf_counter()
             signal = await run_in_threadpool(state.light.provenance_only, upload.path)
+            if signal.status is SignalStatus.ERROR:  # the reader refused the file itself
+                reason = (signal.reason or "unreadable").replace(str(upload.path), upload.filename)
+                raise ProblemError(422, reason.replace(upload.path.name, upload.filename),
+                                   "undecodable-media")  # fmt: skip
+            if signal.status is SignalStatus.UNAVAILABLE:
+                raise ProblemError(503, f"credentials check unavailable: {signal.reason}",
+                                   "not-configured")  # fmt: skip
             body = signal.body(("state", "codes", "signer"))
             body.update(
                 {
