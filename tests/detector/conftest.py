@@ -47,7 +47,11 @@ def decoder_like(frames: np.ndarray) -> np.ndarray:
 def write_mp4(path: Path, frames: np.ndarray, crf: int = 18) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(
-        path, fps=Fraction(25), width=frames.shape[2], height=frames.shape[1], crf=crf,
+        path,
+        fps=Fraction(25),
+        width=frames.shape[2],
+        height=frames.shape[1],
+        crf=crf,
         preset="ultrafast",
     ) as writer:
         writer.write(frames)

@@ -13,21 +13,28 @@ from reelproof.detector.backbones import FeatureExtractor
 
 from .conftest import camera_like_frames, decoder_like
 
-EXPECTED = {"forensic", "residual", "spectrum", "upsampling", "resnet18", "efficientnet_b0",
-            "convnext_atto"}
+EXPECTED = {
+    "forensic",
+    "residual",
+    "spectrum",
+    "upsampling",
+    "resnet18",
+    "efficientnet_b0",
+    "convnext_atto",
+}
 
 
 def test_registry_lists_every_expected_backbone() -> None:
-    assert EXPECTED <= set(list_backbones())
+    assert set(list_backbones()) >= EXPECTED
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_backbone_contract(name: str) -> None:
-    frames = camera_like_frames(seed=1, n=3, size=128)
+    frames = camera_like_frames(seed=1, n=2, size=64)  # smallest size every extractor judges
     a = create_backbone(name)
     assert isinstance(a, FeatureExtractor)
     feats = a.extract(frames)
-    assert feats.shape == (3, a.dim) and feats.dtype == np.float32
+    assert feats.shape == (2, a.dim) and feats.dtype == np.float32
     assert np.isfinite(feats).all()
     # Deterministic: a second instance (seeded from-scratch weights) gives the same rows.
     again = create_backbone(name).extract(frames)

@@ -10,13 +10,19 @@ import pytest
 from reelproof.service.cli import run
 
 
-def test_train_eval_score_json(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_eval_score_json(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = tmp_path / "m.joblib"
-    assert run(["detector", "train", "--data", str(tiny_dataset), "--out", str(model), "--json"]) == 0
+    assert (
+        run(["detector", "train", "--data", str(tiny_dataset), "--out", str(model), "--json"]) == 0
+    )
     body = json.loads(capsys.readouterr().out)
     assert body["card"]["training"]["videos"] == 16 and model.is_file()
 
-    assert run(["detector", "eval", "--data", str(tiny_dataset), "--model", str(model), "--json"]) == 0
+    assert (
+        run(["detector", "eval", "--data", str(tiny_dataset), "--model", str(model), "--json"]) == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["rows"][0]["name"] == "video" and report["rows"][0]["metrics"]["auc"] > 0.9
 
@@ -28,7 +34,9 @@ def test_train_eval_score_json(tiny_dataset: Path, tmp_path: Path, capsys: pytes
     assert isinstance(score["segments"], list) and score["segments"]
 
 
-def test_score_default_weights_text_output(carphone_mp4: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_default_weights_text_output(
+    carphone_mp4: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(["detector", "score", str(carphone_mp4), "--max-frames", "4"]) == 0
     assert "p_synthetic" in capsys.readouterr().out
 

@@ -11,7 +11,13 @@ import torch
 from reelproof.core import ConfigError
 from reelproof.detector import discover
 from reelproof.detector.corpus import resample
-from reelproof.detector.decoders import FAMILIES, DecoderTrainConfig, build_decoder_model, reconstruct, train_decoder
+from reelproof.detector.decoders import (
+    FAMILIES,
+    DecoderTrainConfig,
+    build_decoder_model,
+    reconstruct,
+    train_decoder,
+)
 
 
 def _touch(path: Path) -> None:
@@ -26,7 +32,9 @@ def test_real_fake_layout(tmp_path: Path) -> None:
     layout, items = discover(tmp_path)
     assert layout == "real+fake"
     assert {(v.family, v.label, v.source) for v in items} == {
-        ("real", 0, "a"), ("sora", 1, "a"), ("fake", 1, "b")
+        ("real", 0, "a"),
+        ("sora", 1, "a"),
+        ("fake", 1, "b"),
     }
 
 
@@ -69,5 +77,5 @@ def test_decoder_families_reconstruct_at_input_size(family: str) -> None:
 
 def test_resample_keeps_even_sizes() -> None:
     frames = np.zeros((2, 100, 60, 3), np.uint8)
-    assert resample(frames, 0.75, "area").shape == (2, 76, 46, 3)
+    assert resample(frames, 0.75, "area").shape == (2, 76, 44, 3)
     assert resample(frames, 1.5, "bicubic").shape == (2, 150, 90, 3)

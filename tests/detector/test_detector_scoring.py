@@ -14,7 +14,9 @@ from reelproof.detector.frames import find_content_box, to_luma
 from .conftest import camera_like_frames, decoder_like, write_mp4
 
 
-def test_tiny_detector_separates_held_out_clips(tiny_detector: ClipDetector, tmp_path: Path) -> None:
+def test_tiny_detector_separates_held_out_clips(
+    tiny_detector: ClipDetector, tmp_path: Path
+) -> None:
     real = camera_like_frames(seed=100)
     fake = decoder_like(real)
     p_real = tiny_detector.score_file(write_mp4(tmp_path / "r.mp4", real)).p_synthetic

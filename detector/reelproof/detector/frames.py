@@ -20,7 +20,10 @@ UInt8Array = npt.NDArray[np.uint8]
 GRID_ALIGN = 16
 BAR_LUMA_MAX = 24.0  # rows/columns darker than this (and flat) count as letterbox bars
 BAR_STD_MAX = 6.0
-FLAT_STD = 2.0  # patches with less luma variation than this carry no usable texture
+FLAT_STD = 2.0
+_LUMA_WEIGHTS = np.array(
+    [0.299, 0.587, 0.114], dtype=np.float32
+)  # patches with less luma variation than this carry no usable texture
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,13 @@ def to_luma(frames: UInt8Array) -> FloatArray:
     """BT.601 luma of RGB frames.
 
     Args:
-        frames: (N, H, W, 3) uint8 RGB.
+        frames: (..., 3) uint8 RGB, e.g. (N, H, W, 3) or (H, W, 3).
 
     Returns:
-        (N, H, W) float32 in [0, 255].
+        (...) float32 in [0, 255], e.g. (N, H, W).
     """
-    rgb = frames.astype(np.float32)
-    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]  # type: ignore[no-any-return]
+    # uint8 @ float32 weights: one fused pass, ~3x faster than per-channel arithmetic.
+    return np.asarray(frames @ _LUMA_WEIGHTS, dtype=np.float32)
 
 
 def find_content_box(luma: FloatArray) -> ContentBox:
@@ -105,16 +108,19 @@ def select_patches(
     Returns:
         (P, size, size) float32 with 0 <= P <= max_patches; P is 0 for flat or tiny frames.
     """
-    ys = range(box.top, box.bottom - size + 1, size)
-    xs = range(box.left, box.right - size + 1, size)
-    patches = [luma[y : y + size, x : x + size] for y in ys for x in xs]
-    if not patches:
+    ny = max(0, (box.bottom - box.top) // size)
+    nx = max(0, (box.right - box.left) // size)
+    if ny == 0 or nx == 0:
         return np.zeros((0, size, size), dtype=np.float32)
-    stack = np.stack(patches).astype(np.float32)
-    stds = stack.std(axis=(1, 2))
-    order = np.argsort(stds)
+    # A strided view of the grid (no copies): (ny, size, nx, size), patches in row-major order.
+    grid = luma[box.top : box.top + ny * size, box.left : box.left + nx * size].reshape(
+        ny, size, nx, size
+    )
+    stds = grid.std(axis=(1, 3)).ravel()
+    order = np.argsort(stds, kind="stable")
     order = order[stds[order] >= FLAT_STD]
     if order.size > max_patches:
         picks = np.linspace(0, order.size - 1, max_patches).round().astype(int)
         order = order[picks]
-    return np.asarray(stack[order], dtype=np.float32)
+    rows, cols = np.divmod(order, nx)
+    return np.ascontiguousarray(grid[rows, :, cols, :], dtype=np.float32)

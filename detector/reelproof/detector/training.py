@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,7 +157,11 @@ def fit_frame_model(
         cv=splits,
         ensemble=True,
     )
-    model.fit(x, y, sample_weight=_balanced_weights(y))
+    with warnings.catch_warnings():
+        # A Pipeline head cannot take sample_weight; it balances classes itself
+        # (class_weight="balanced") and the weights still reach the sigmoid calibration.
+        warnings.filterwarnings("ignore", message="Since Pipeline does not appear")
+        model.fit(x, y, sample_weight=_balanced_weights(y))
     oof = np.empty(len(y), dtype=np.float64)
     for (_train, test), member in zip(splits, model.calibrated_classifiers_, strict=True):
         oof[test] = member.predict_proba(x[test])[:, 1]

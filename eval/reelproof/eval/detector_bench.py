@@ -42,7 +42,7 @@ class DetectorBenchConfig:
         data_dir: the project's real footage (``make data``).
         work_dir: cache for the corpus, variants and features.
         folds: source-grouped outer folds.
-        max_frames: frames sampled per clip.
+        max_frames: frames sampled per corpus clip (clips are 16 frames; 8 halves the cost).
         backbone: feature extractor.
         head: classifier head.
         seed: seeds fold assignment and heads.
@@ -52,7 +52,7 @@ class DetectorBenchConfig:
     data_dir: Path = Path("data")
     work_dir: Path = Path("data/detector")
     folds: int = 4
-    max_frames: int = 16
+    max_frames: int = 8
     backbone: str = "forensic"
     head: str = "logistic"
     seed: int = 0
