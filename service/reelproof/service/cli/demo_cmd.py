@@ -1,24 +1,23 @@
-"""``reelproof demo``: the end-to-end job on the embedded default, offline.
+"""``reelproof demo``: the whole job on the embedded default, offline, in about a minute.
 
-Until the generator lands this exercises the foundation a user relies on: it renders a short
-synthetic clip, writes it as H.264 MP4, probes it without decoding, reads it back and reports
-what was checked and how faithfully the pixels survived.
+1. Generate a clip from a prompt with the embedded default model: every frame watermarked,
+   the MP4 signed with the local development PKI, the manifest stored under the watermark id.
+2. Verify it as a newsroom would (credentials against the dev trust anchor, watermark,
+   classifier) and write the HTML report.
+3. Strip the credentials (a plain remux, as upload pipelines do) and verify again: the watermark
+   still names the id and the stored manifest comes back.
 """
 
 from __future__ import annotations
 
-import tempfile
-from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from reelproof.core import Clip
-from reelproof.core.io import probe, read_clip, write_clip
+DEMO_PROMPT = "a red ball moving right on a blue background"
 
 
 def register(app: typer.Typer, name: str, help_text: str) -> None:
@@ -26,65 +25,113 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 
 
 def demo_command(
-    out_dir: Path | None = typer.Option(
-        None, "--out-dir", help="Keep the demo files here (default: a temporary folder)."
+    out_dir: Path = typer.Option(
+        Path("demo-output"), "--out-dir", help="Folder for the clips and the HTML report."
     ),
+    prompt: str = typer.Option(DEMO_PROMPT, "--prompt", help="What the default model renders."),
+    seed: int = typer.Option(7, "--seed", help="Noise seed, for a repeatable demo."),
 ) -> None:
-    """Run the demo and print what was checked."""
+    """Generate a marked, signed clip, verify it, strip it, and verify it again."""
+    from reelproof.generator import ResponsibleGenerator
+    from reelproof.provenance import ensure_dev_pki
+    from reelproof.provenance.tamper import remux
+
     console = Console()
-    if out_dir is None:
-        with tempfile.TemporaryDirectory(prefix="reelproof-demo-") as tmp:
-            _run_demo(Path(tmp), console)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _run_demo(out_dir, console)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clip = out_dir / "demo.mp4"
+    stripped = out_dir / "demo-stripped.mp4"
+    for stale in (clip, stripped):
+        stale.unlink(missing_ok=True)
 
-
-def _run_demo(folder: Path, console: Console) -> None:
-    clip = Clip(frames=render_moving_ball(frames=48, height=128, width=128), fps=Fraction(24))
-    path = write_clip(clip, folder / "demo.mp4", crf=18)
-    media = probe(path)
-    decoded = read_clip(path)
-    psnr = luma_psnr(clip.frames, decoded.frames)
-    table = Table(title="ReelProof demo: foundation checks", show_header=True)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("ok")
-    checks = [
-        ("wrote H.264 MP4", f"{path.name}, {media.size_bytes:,} bytes", media.codec == "h264"),
-        ("probe (no decode)", f"{media.width}x{media.height} @ {float(media.fps):g} fps", True),
-        ("frame count", f"{media.frames} (written {clip.num_frames})", media.frames == 48),
-        ("read back", f"{decoded.num_frames} frames", decoded.num_frames == clip.num_frames),
-        ("luma PSNR at CRF 18", f"{psnr:.1f} dB", psnr >= 40.0),
-    ]
-    for name, result, ok in checks:
-        table.add_row(name, result, "[green]yes[/]" if ok else "[red]NO[/]")
-    console.print(table)
-    console.print(f"files in {folder}")
-
-
-def render_moving_ball(frames: int, height: int, width: int) -> npt.NDArray[np.uint8]:
-    """A red ball crossing a blue-to-cyan gradient: (frames, height, width, 3) uint8 RGB."""
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    background = np.stack(
-        [np.full_like(xx, 30), 60 + 120 * yy / height, np.full_like(xx, 200)], axis=-1
+    console.print(f"[bold]1. Generate[/] {prompt!r} with the embedded default model")
+    generation = ResponsibleGenerator.default().generate(prompt, clip, seed=seed)
+    console.print(
+        f"   wrote {generation.path}; watermark id [cyan]{generation.watermark_id}[/]; "
+        f"manifest stored in {generation.store}"
     )
-    out = np.empty((frames, height, width, 3), dtype=np.uint8)
-    radius = height / 8
-    for t in range(frames):
-        cx = radius + (width - 2 * radius) * t / max(frames - 1, 1)
-        cy = height / 2 + height / 4 * np.sin(2 * np.pi * t / frames)
-        inside = (xx - cx) ** 2 + (yy - cy) ** 2 <= radius**2
-        frame = background.copy()
-        frame[inside] = (220, 40, 40)
-        out[t] = frame.astype(np.uint8)
-    return out
+
+    anchors = ensure_dev_pki().root_pem
+    console.print("[bold]2. Verify[/] the signed clip (trusting only the local dev root)")
+    signed = _verify(clip, anchors, out_dir / "demo-report.html")
+
+    console.print("[bold]3. Strip[/] the credentials by remuxing, then verify again")
+    remux(clip, stripped)
+    bare = _verify(stripped, anchors, out_dir / "demo-stripped-report.html")
+
+    _print_summary(console, generation.watermark_id, signed, bare)
+    ok = _demo_passed(generation.watermark_id, signed, bare)
+    console.print(
+        "[green]Demo passed[/]: credentials trusted, watermark read exactly, "
+        "and the stripped copy still led back to its stored manifest."
+        if ok
+        else "[red]Demo found a problem[/]: see the table above."
+    )
+    console.print(f"Open {out_dir / 'demo-report.html'} in a browser for the full report.")
+    if not ok:
+        raise typer.Exit(1)
 
 
-def luma_psnr(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
-    """PSNR in dB of BT.709 luma between two (T, H, W, 3) uint8 clips."""
-    weights = np.array([0.2126, 0.7152, 0.0722], dtype=np.float64)
-    ya = a.astype(np.float64) @ weights
-    yb = b.astype(np.float64) @ weights
-    mse = float(np.mean((ya - yb) ** 2))
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+def _verify(path: Path, anchors: Path, html: Path) -> dict[str, Any]:
+    """Run the full verification; write the HTML report; return the verdict's JSON body."""
+    from reelproof.service.pipeline import Verifier, VerifyOptions
+    from reelproof.service.report import render_html
+    from reelproof.service.thumbnails import make_thumbnails
+
+    verifier = Verifier(VerifyOptions(trust_anchors=anchors))
+    body = verifier.verify(path).to_dict()
+    html.write_text(render_html(body, make_thumbnails(path, 8, verifier.limits())), "utf-8")
+    return body
+
+
+def _recovered(body: dict[str, Any]) -> bool:
+    recovery = body["watermark"].get("recovered_manifest")
+    return bool(recovery and recovery.get("found"))
+
+
+def _print_summary(
+    console: Console, watermark_id: str, signed: dict[str, Any], bare: dict[str, Any]
+) -> None:
+    table = Table(title="What the verifier found", show_lines=False)
+    table.add_column("")
+    table.add_column("signed clip")
+    table.add_column("stripped copy")
+    rows = [
+        ("verdict", signed["verdict"], bare["verdict"]),
+        ("C2PA credentials", signed["provenance"]["state"], bare["provenance"]["state"]),
+        (
+            "watermark",
+            _mark(signed["watermark"], watermark_id),
+            _mark(bare["watermark"], watermark_id),
+        ),
+        ("stored manifest recovered", "-", "yes" if _recovered(bare) else "no"),
+        (
+            "classifier p(synthetic)",
+            _p(signed["detector"].get("p_synthetic")),
+            _p(bare["detector"].get("p_synthetic")),
+        ),
+        ("time", f"{signed['total_seconds']:.2f} s", f"{bare['total_seconds']:.2f} s"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _mark(watermark: dict[str, Any], expected_id: str) -> str:
+    if not watermark.get("detected"):
+        return "not found"
+    payload = watermark.get("payload")
+    exact = "exact id" if payload == expected_id else f"id {payload}"
+    return f"found (p={watermark.get('p_value'):.1e}, {exact})"
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _demo_passed(watermark_id: str, signed: dict[str, Any], bare: dict[str, Any]) -> bool:
+    return (
+        signed["provenance"]["state"] == "trusted"
+        and signed["watermark"].get("payload") == watermark_id
+        and bare["watermark"].get("payload") == watermark_id
+        and _recovered(bare)
+    )
