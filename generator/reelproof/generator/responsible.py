@@ -383,7 +383,7 @@ class ResponsibleGenerator:
             signed = signing.sign_file(encoded, out_path, spec_args, self.signer)
             t3 = time.perf_counter()
             try:
-                location = signing.store_manifest(self.store, watermark_id, out_path, signed)
+                location = signing.store_manifest(self.store, watermark_id, clip, rate, signed)
             except BaseException:
                 out_path.unlink(missing_ok=True)  # no signed file without its stored manifest
                 raise

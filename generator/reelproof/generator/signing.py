@@ -78,17 +78,24 @@ def sign_file(src: Path, dst: Path, args: SpecArgs, signer: Any) -> Any:
     return sign(src, dst, spec, signer)
 
 
-def store_manifest(store: Any, watermark_id: str, path: Path, signed: Any) -> str:
-    """Store the signed manifest (with the file's perceptual fingerprint) under the watermark id.
+def store_manifest(
+    store: Any, watermark_id: str, clip: npt.NDArray[np.uint8], fps: Fraction, signed: Any
+) -> str:
+    """Store the signed manifest and a perceptual fingerprint under the watermark id.
+
+    The fingerprint is taken from the marked frames (F, H, W, 3) uint8 that were just encoded at
+    near-lossless quality, so the file need not be decoded again.
 
     Returns:
         The store's location (database path, or the store's ``repr`` for other stores).
     """
     from reelproof.provenance import record_signing
+    from reelproof.provenance.fingerprint import fingerprint_frames
 
     if signed.watermark_id != watermark_id:
         raise ReelProofError("signed manifest carries another watermark id than the clip")
-    record_signing(store, signed)
+    stamps = np.arange(clip.shape[0], dtype=np.float64) / float(fps)  # (F,) seconds
+    record_signing(store, signed, fingerprint_frames(clip, stamps))
     return str(getattr(store, "path", store))
 
 
