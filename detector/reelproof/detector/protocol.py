@@ -63,7 +63,7 @@ def root_features(
         cache = cache_dir / f"{extractor.name}_{max_frames}" / f"{_cache_name(root)}.npz"
         if cache.is_file():
             with np.load(cache, allow_pickle=False) as z:
-                if z["paths"].tolist() == paths.tolist():
+                if _tails(z["paths"].tolist()) == _tails(paths.tolist()):
                     return _from_cache(videos, z["X"], z["video"], z["kept"])
     if log:
         log(f"features: {root} ({len(videos)} videos)")
@@ -73,6 +73,11 @@ def root_features(
         kept = np.array([videos.index(v) for v in feats.videos], dtype=np.int64)
         np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept)
     return feats
+
+
+def _tails(paths: list[str]) -> list[tuple[str, ...]]:
+    """Family folder + file name: the cache stays valid when the root is spelled differently."""
+    return [Path(p).parts[-2:] for p in paths]
 
 
 def _cache_name(root: Path) -> str:
