@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from reelproof.core import ConfigError
 from reelproof.detector import DetectorConfig, LabeledVideo, create_head, list_heads
@@ -45,7 +46,9 @@ def test_metrics_on_known_cases() -> None:
 def test_calibrated_probabilities_match_held_out_frequencies(head: str) -> None:
     assert head in list_heads()
     train = _features(seed=1, n_sources=30, shift=1.2)
-    det = fit_detector(train, DetectorConfig(head=head, folds=4), extractor=_Dummy())
+    # One OpenMP thread: gradient boosting on shared, busy cores otherwise spins for a minute.
+    with threadpool_limits(1):
+        det = fit_detector(train, DetectorConfig(head=head, folds=4), extractor=_Dummy())
     test = _features(seed=2, n_sources=60, shift=1.2)
     p = det.frame_probabilities(test.X)
     m = binary_metrics(test.y_frames, p)
