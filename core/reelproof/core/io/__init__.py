@@ -1,7 +1,8 @@
 """Safe, streaming video I/O on PyAV.
 
 - ``probe(path, limits)`` reads the header (no decoding) and enforces ``MediaLimits``.
-- ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips.
+- ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips;
+  ``sample_frames(path, count)`` returns a few frames spread over a clip, decoding less.
 - ``VideoWriter`` / ``write_clip`` write H.264/H.265 (BT.709 limited, yuv420p, +faststart)
   atomically, with audio copied from a source file.
 
@@ -19,6 +20,7 @@ from reelproof.core.io.limits import (
 )
 from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
 from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
+from reelproof.core.io.sampler import sample_frames
 from reelproof.core.io.writer import VideoWriter, write_clip
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "iter_chunks",
     "probe",
     "read_clip",
+    "sample_frames",
     "source_colour",
     "write_clip",
 ]

@@ -39,12 +39,14 @@ class FrameChunk:
         start_index: position of ``frames[0]`` in the reader's output (0, n, 2n, ...).
         source_indices: (n,) int64 presentation-order index of each frame in the source video
             (differs from ``start_index + i`` when ``stride > 1``).
+        fps: the source's average frame rate (``None`` when not known to the producer).
     """
 
     frames: FrameArray
     timestamps: npt.NDArray[np.float64]
     start_index: int
     source_indices: npt.NDArray[np.int64]
+    fps: Fraction | None = None
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -83,10 +85,10 @@ def iter_chunks(
             tells, else while decoding).
         UnsupportedMediaError: see ``probe``.
     """
-    _check_positive("chunk_frames", chunk_frames)
-    _check_positive("stride", stride)
+    check_positive("chunk_frames", chunk_frames)
+    check_positive("stride", stride)
     if max_frames is not None:
-        _check_positive("max_frames", max_frames)
+        check_positive("max_frames", max_frames)
     container, stream, info = open_and_probe(path, limits)
     return _decode_chunks(container, stream, info, chunk_frames, stride, max_frames, limits)
 
@@ -108,9 +110,9 @@ def read_clip(
             file with ``iter_chunks`` instead.
         (and everything ``iter_chunks`` raises)
     """
-    _check_positive("stride", stride)
+    check_positive("stride", stride)
     if max_frames is not None:
-        _check_positive("max_frames", max_frames)
+        check_positive("max_frames", max_frames)
     container, stream, info = open_and_probe(path, limits)
     expected = -(-info.frames // stride) if info.frames else 0
     if max_frames is not None:
@@ -145,7 +147,7 @@ def read_clip(
     return Clip(frames=frames, fps=Fraction(info.fps) / stride, timestamps=stamps)
 
 
-def _check_positive(name: str, value: int) -> None:
+def check_positive(name: str, value: int) -> None:
     if not isinstance(value, int) or value < 1:
         raise InputError(f"{name} must be a positive integer, got {value!r}")
 
@@ -159,57 +161,100 @@ def _decode_chunks(
     max_frames: int | None,
     limits: MediaLimits,
 ) -> Generator[FrameChunk, None, None]:
-    deadline = _clock() + limits.decode_timeout_s
-    name = os.path.basename(info.path)
-    _configure_decoder(stream, limits)
-    state = _ChunkState(chunk_frames, info.height, info.width)
+    state = _ChunkState(chunk_frames, info.height, info.width, Fraction(info.fps))
     colour: SourceColour | None = None
-    time_base = stream.time_base
-    start = stream.start_time if stream.start_time is not None else 0
-    decoded = 0
+    counter = DecodeCounter()
     try:
         with av_errors(info.path, "decode"):
-            for packet in container.demux(stream):
-                if _clock() > deadline:
-                    raise LimitExceededError(
-                        f"{name}: decoding took longer than {limits.decode_timeout_s:.0f} s",
-                        hint="raise MediaLimits.decode_timeout_s if the file is trusted",
-                    )
-                for frame in packet.decode():
-                    index = decoded
-                    decoded += 1
-                    if decoded > limits.max_frames:
-                        raise LimitExceededError(
-                            f"{name}: more than {limits.max_frames:,} frames",
-                            hint="raise MediaLimits.max_frames",
-                        )
-                    if index % stride:
-                        continue
-                    if colour is None:
-                        colour = _first_frame_checks(frame, info, limits)
-                    rgb = _to_rgb(frame, colour, info)
-                    if frame.pts is not None and time_base is not None:
-                        stamp = float((frame.pts - start) * time_base)
-                    else:
-                        stamp = float(index / info.fps)
-                    chunk = state.add(rgb, stamp, index)
-                    if chunk is not None:
-                        yield chunk
-                    if max_frames is not None and state.emitted >= max_frames:
-                        break
-                else:
-                    continue
-                break  # max_frames reached
+            for frame, index, stamp in iter_decoded(container, stream, info, limits, counter):
+                if index % stride:
+                    continue  # never converted: the YUV->RGB conversion is the costly part
+                if colour is None:
+                    colour = first_frame_checks(frame, info, limits)
+                chunk = state.add(to_rgb(frame, colour, info), stamp, index)
+                if chunk is not None:
+                    yield chunk
+                if max_frames is not None and state.emitted >= max_frames:
+                    break
         last = state.flush()
         if last is not None:
             yield last
         if state.emitted == 0:
-            raise MediaDecodeError(
-                f"{name}: no frame could be decoded", hint="the file is corrupt or empty"
-            )
-        _check_complete(info, decoded, max_frames, state.emitted, limits)
+            raise no_frame_error(info)
+        check_complete(info, counter.decoded, max_frames, state.emitted, limits)
     finally:
         container.close()
+
+
+@dataclass
+class DecodeCounter:
+    """What ``iter_decoded`` saw, for the truncation check after it.
+
+    Attributes:
+        decoded: frames the decoder returned.
+        last_index: presentation index of the last frame returned (-1: none yet).
+        max_gap: largest step between consecutive returned indices (1 unless frames are skipped).
+    """
+
+    decoded: int = 0
+    last_index: int = -1
+    max_gap: int = 1
+
+
+def iter_decoded(
+    container: Any,
+    stream: Any,
+    info: MediaInfo,
+    limits: MediaLimits,
+    counter: DecodeCounter,
+    skip_nonref: bool = False,
+) -> Iterator[tuple[Any, int, float]]:
+    """Yield ``(av.VideoFrame, presentation index, seconds)`` in presentation order.
+
+    Shared by every reader: enforces the decode deadline and ``limits.max_frames`` while
+    decoding. The caller owns (and closes) the container and wraps the iteration in
+    ``av_errors`` (FFmpeg errors surface at ``next()``).
+
+    With ``skip_nonref`` the decoder drops frames no other frame references (they are never
+    decoded, which is the saving); the index then comes from the timestamp (constant frame rate
+    assumed) rather than from counting.
+    """
+    deadline = _clock() + limits.decode_timeout_s
+    name = os.path.basename(info.path)
+    _configure_decoder(stream, limits)
+    if skip_nonref:
+        stream.codec_context.skip_frame = "NONREF"
+    time_base = stream.time_base
+    start = stream.start_time if stream.start_time is not None else 0
+    for packet in container.demux(stream):
+        if _clock() > deadline:
+            raise LimitExceededError(
+                f"{name}: decoding took longer than {limits.decode_timeout_s:.0f} s",
+                hint="raise MediaLimits.decode_timeout_s if the file is trusted",
+            )
+        for frame in packet.decode():
+            counter.decoded += 1
+            if frame.pts is not None and time_base is not None:
+                stamp = float((frame.pts - start) * time_base)
+                index = round(stamp * info.fps) if skip_nonref else counter.decoded - 1
+            else:
+                index = counter.decoded - 1
+                stamp = float(index / info.fps)
+            if index + 1 > limits.max_frames:
+                raise LimitExceededError(
+                    f"{name}: more than {limits.max_frames:,} frames",
+                    hint="raise MediaLimits.max_frames",
+                )
+            counter.max_gap = max(counter.max_gap, index - counter.last_index)
+            counter.last_index = index
+            yield frame, index, stamp
+
+
+def no_frame_error(info: MediaInfo) -> MediaDecodeError:
+    return MediaDecodeError(
+        f"{os.path.basename(info.path)}: no frame could be decoded",
+        hint="the file is corrupt or empty",
+    )
 
 
 def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
@@ -222,7 +267,7 @@ def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
     cc.options = options
 
 
-def _first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> SourceColour:
+def first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> SourceColour:
     """The first frame's size must match the header; its tags choose the colour conversion."""
     if (frame.width, frame.height) != (info.coded_width, info.coded_height):
         raise MediaDecodeError(
@@ -239,7 +284,7 @@ def _first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> Sou
     )
 
 
-def _to_rgb(frame: Any, colour: SourceColour, info: MediaInfo) -> FrameArray:
+def to_rgb(frame: Any, colour: SourceColour, info: MediaInfo) -> FrameArray:
     if (frame.width, frame.height) != (info.coded_width, info.coded_height):
         raise MediaDecodeError(
             f"{os.path.basename(info.path)}: the frame size changes mid-stream "
@@ -269,8 +314,9 @@ class _ChunkState:
 
     _POOL_SIZE = 3  # a for-loop holds the previous chunk while the next one fills
 
-    def __init__(self, chunk_frames: int, height: int, width: int) -> None:
+    def __init__(self, chunk_frames: int, height: int, width: int, fps: Fraction) -> None:
         self.chunk_frames = chunk_frames
+        self.fps = fps
         self.height = height
         self.width = width
         self.emitted = 0
@@ -312,13 +358,14 @@ class _ChunkState:
             timestamps=self.stamps[:n],
             start_index=self.emitted - n,
             source_indices=self.indices[:n],
+            fps=self.fps,
         )
         del self.frames  # drop our own reference so the recycling check sees only consumers'
         self._start_chunk()
         return chunk
 
 
-def _check_complete(
+def check_complete(
     info: MediaInfo, decoded: int, max_frames: int | None, emitted: int, limits: MediaLimits
 ) -> None:
     """Report truncation when far fewer frames decoded than the container declared."""

@@ -186,7 +186,7 @@ class VideoWriter:
 
     def _encode(self, rgb: FrameArray) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        # frame.reformat() rather than one reused VideoReformatter: see reader._to_rgb.
+        # frame.reformat() rather than one reused VideoReformatter: see reader.to_rgb.
         yuv = frame.reformat(
             format="yuv420p",
             src_colorspace=Colorspace.ITU709,
