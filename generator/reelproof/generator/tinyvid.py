@@ -120,6 +120,40 @@ class WordTokenizer:
         return ids, mask
 
 
+def check_request(
+    cfg: TinyVidConfig, prompt: str, num_frames: int, height: int, width: int
+) -> None:
+    """Validate a request against a default-model config; needs no weights.
+
+    Raises:
+        InputError: Empty prompt, unknown or too many words, or a size the model cannot produce.
+    """
+    if not prompt.strip():
+        raise InputError("the prompt is empty", hint="describe the clip to generate")
+    WordTokenizer(cfg.vocab, cfg.max_tokens).check(prompt)
+    n = cfg.native_size
+    for name, value in (("height", height), ("width", width)):
+        if value % n or not n <= value <= 16 * n:
+            raise InputError(
+                f"{name} {value} is not a size the default model can produce",
+                hint=f"use a multiple of {n} between {n} and {16 * n} (default 128)",
+            )
+    pt = cfg.patch[0]
+    if num_frames % pt or not pt <= num_frames <= 64:
+        raise InputError(
+            f"{num_frames} frames is not a length the default model can produce",
+            hint=f"use a multiple of {pt} between {pt} and 64 (trained on 16)",
+        )
+
+
+def config_in_folder(folder: Path) -> TinyVidConfig:
+    """The :class:`TinyVidConfig` recorded in a checkpoint's marker file (no weights read)."""
+    body = json.loads((folder / MARKER_FILE).read_text())["config"]
+    body["patch"] = tuple(body["patch"])
+    body["vocab"] = tuple(body["vocab"])
+    return TinyVidConfig(**body)
+
+
 def build_text_encoder(cfg: TinyVidConfig) -> UMT5EncoderModel:
     """A tiny randomly initialised UMT5 encoder for ``cfg``."""
     config = UMT5Config(
@@ -196,27 +230,8 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         self.video_processor = VideoProcessor(vae_scale_factor=1)
 
     def check_inputs_early(self, prompt: str, num_frames: int, height: int, width: int) -> None:
-        """Validate a request before any compute.
-
-        Raises:
-            InputError: Bad prompt or a size this model cannot produce.
-        """
-        if not prompt.strip():
-            raise InputError("the prompt is empty", hint="describe the clip to generate")
-        self.tokenizer.check(prompt)
-        n = self.tinyvid_config.native_size
-        for name, value in (("height", height), ("width", width)):
-            if value % n or not n <= value <= 16 * n:
-                raise InputError(
-                    f"{name} {value} is not a size the default model can produce",
-                    hint=f"use a multiple of {n} between {n} and {16 * n} (default 128)",
-                )
-        pt = self.tinyvid_config.patch[0]
-        if num_frames % pt or not pt <= num_frames <= 64:
-            raise InputError(
-                f"{num_frames} frames is not a length the default model can produce",
-                hint=f"use a multiple of {pt} between {pt} and 64 (trained on 16)",
-            )
+        """Validate a request before any compute (see :func:`check_request`)."""
+        check_request(self.tinyvid_config, prompt, num_frames, height, width)
 
     @torch.no_grad()  # type: ignore[untyped-decorator]
     def __call__(

@@ -64,6 +64,16 @@ def generate_command(
     )
     kind = pipelines.kind_of(class_name)
     pipelines.check_request(kind, prompt_or_none, image is not None, frames, size, size, steps)
+    if class_name == "TinyVideoPipeline":
+        tinyvid.check_request(tinyvid.config_in_folder(folder), prompt, frames, size, size)
+    from reelproof.watermark import RpSsConfig
+
+    tile = RpSsConfig().tile  # the default watermark's tile: smaller frames cannot carry it
+    if size < tile:
+        raise InputError(
+            f"{size}x{size} is smaller than the {tile}-pixel watermark tile",
+            hint=f"use --size {tile} or more",
+        )
 
     from reelproof.generator import ResponsibleGenerator
 
