@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from reelproof.core.errors import InputError, LimitExceededError, MediaDecodeError
-from reelproof.core.io import DEFAULT_LIMITS, probe, read_clip, sample_frames
+from reelproof.core.io import DEFAULT_LIMITS, probe, read_clip, sample_frame_sets, sample_frames
 
 
 @pytest.mark.parametrize("skip_nonref", [True, False])
@@ -77,3 +77,14 @@ def test_truncated_file_is_reported(bikes_mp4: Path, tmp_path: Path) -> None:
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(MediaDecodeError):
         sample_frames(cut, 16)
+
+
+def test_frame_sets_equal_separate_samplings(bikes_mp4: Path) -> None:
+    both = sample_frame_sets(bikes_mp4, (16, 32))
+    for count, chunk in zip((16, 32), both, strict=True):
+        alone = sample_frames(bikes_mp4, count)
+        assert chunk.source_indices.tolist() == alone.source_indices.tolist()
+        assert np.array_equal(chunk.frames, alone.frames)
+        assert np.array_equal(chunk.timestamps, alone.timestamps)
+    with pytest.raises(InputError):
+        sample_frame_sets(bikes_mp4, ())

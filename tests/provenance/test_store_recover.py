@@ -24,7 +24,7 @@ from reelproof.provenance import (
     sign,
     verify,
 )
-from reelproof.provenance.fingerprint import Fingerprint, fingerprint_frames
+from reelproof.provenance.fingerprint import Fingerprint, fingerprint_frames, hash_frames
 from reelproof.provenance.tamper import reencode, remux
 
 from .conftest import WATERMARK_ID, make_spec
@@ -161,3 +161,38 @@ def test_record_signing_needs_a_watermark_id(
     result = sign(carphone_mp4, tmp_path / "nowm.mp4", make_spec(watermark_id=None), signer)
     with pytest.raises(ReelProofError, match="watermark id"):
         record_signing(store, result)
+
+
+def test_recover_with_given_fingerprint(
+    stored: tuple[SqliteManifestStore, SignResult],
+    trust: TrustConfig,
+    tmp_path: Path,
+    bikes_mp4: Path,
+) -> None:
+    store, signed = stored
+    stripped = remux(signed.dst, tmp_path / "stripped.mp4")
+    computed = recover_from_store(stripped, WATERMARK_ID, store, trust)
+    given = recover_from_store(
+        stripped, WATERMARK_ID, store, trust, fingerprint=lambda: fingerprint_file(stripped)
+    )
+    assert computed is not None and given is not None
+    assert given.fingerprint_distance == computed.fingerprint_distance
+    # A fingerprint of other content is what gets compared: the match fails.
+    other = recover_from_store(
+        stripped, WATERMARK_ID, store, trust, fingerprint=fingerprint_file(bikes_mp4)
+    )
+    assert other is not None and other.fingerprint_matches is False
+
+
+def test_old_stride_fingerprint_still_matches(bikes_mp4: Path, tmp_path: Path) -> None:
+    """Stores written before the sampler kept every 7th frame's hash: still comparable."""
+    from reelproof.core.io import iter_chunks
+
+    stamps: list[float] = []
+    hashes: list[int] = []
+    for chunk in iter_chunks(bikes_mp4, stride=250 // 32):
+        hashes.extend(hash_frames(chunk.frames))
+        stamps.extend(float(t) for t in chunk.timestamps)
+    old = Fingerprint.from_json(Fingerprint(tuple(stamps), tuple(hashes)).to_json())
+    again = fingerprint_file(reencode(bikes_mp4, tmp_path / "re.mp4", crf=28))
+    assert fingerprint_distance(old, again) < FINGERPRINT_THRESHOLD

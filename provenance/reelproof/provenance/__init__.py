@@ -12,6 +12,8 @@ Typical use::
 """
 
 from reelproof.provenance.fingerprint import (
+    FINGERPRINT_MAX_FRAMES,
+    FINGERPRINT_SAMPLES,
     FINGERPRINT_THRESHOLD,
     Fingerprint,
     fingerprint_distance,
@@ -65,6 +67,8 @@ __all__ = [
     "C2PA_CLAIM_SIGNING_EKU",
     "DEFAULT_ALLOWED_EKUS",
     "DEV_MARKER",
+    "FINGERPRINT_MAX_FRAMES",
+    "FINGERPRINT_SAMPLES",
     "FINGERPRINT_THRESHOLD",
     "GENERATOR_ASSERTION",
     "REELPROOF_SOFT_BINDING_ALG",

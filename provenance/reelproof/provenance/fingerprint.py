@@ -18,6 +18,10 @@ import numpy.typing as npt
 FINGERPRINT_VERSION = "rp-dct64-1"
 FINGERPRINT_THRESHOLD = 0.2
 """Mean fraction of differing hash bits below which two clips count as the same content."""
+FINGERPRINT_SAMPLES = 32
+"""Frames ``fingerprint_file`` samples by default (evenly, first and last frame included)."""
+FINGERPRINT_MAX_FRAMES = 3000
+"""``fingerprint_file`` samples within this many first frames by default."""
 _HASH_SIDE = 32  # frames are reduced to 32x32 luma before the DCT
 _LOW = 8  # an 8x8 block of low frequencies makes the 64-bit hash
 _MAX_TIME_GAP_S = 0.5  # a stored sample with no query frame this close counts as a full mismatch
@@ -117,19 +121,23 @@ def fingerprint_frames(
 
 
 def fingerprint_file(
-    path: Path | str, max_samples: int = 32, max_frames: int | None = 3000
+    path: Path | str,
+    max_samples: int = FINGERPRINT_SAMPLES,
+    max_frames: int | None = FINGERPRINT_MAX_FRAMES,
 ) -> Fingerprint:
-    """Fingerprint a video file by decoding it (``reelproof.core.io``), one chunk at a time."""
-    from reelproof.core.io import iter_chunks, probe
+    """Fingerprint a video file from ``max_samples`` frames spread over its first ``max_frames``.
 
-    info = probe(path)
-    stride = max(1, info.frames // max_samples) if info.frames else 1
-    stamps: list[float] = []
-    hashes: list[int] = []
-    for chunk in iter_chunks(path, chunk_frames=16, stride=stride, max_frames=max_frames):
-        hashes.extend(hash_frames(chunk.frames))
-        stamps.extend(float(t) for t in chunk.timestamps)
-    return Fingerprint(tuple(stamps), tuple(hashes))
+    The samples sit where ``fingerprint_frames`` puts them (evenly from the first to the last
+    frame), so a copy of a clip fingerprinted at signing time is compared at the same instants.
+    ``reelproof.core.io.sample_frames`` decodes only reference frames and converts only the
+    kept ones to RGB; a sample may land a frame or two from its target, which changes a hash
+    by a bit or two at most (the comparison pairs frames by time, within 0.5 s).
+    """
+    from reelproof.core.io import sample_frames
+
+    chunk = sample_frames(path, max_samples, within_frames=max_frames)
+    hashes = hash_frames(chunk.frames)
+    return Fingerprint(tuple(float(t) for t in chunk.timestamps), tuple(hashes))
 
 
 def fingerprint_distance(stored: Fingerprint, query: Fingerprint) -> float:

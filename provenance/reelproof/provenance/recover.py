@@ -8,6 +8,7 @@ fingerprint with the one stored at signing time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +96,14 @@ def recover_from_store(
     store: ManifestStore,
     trust: TrustConfig | None = None,
     threshold: float = FINGERPRINT_THRESHOLD,
+    fingerprint: Fingerprint | Callable[[], Fingerprint] | None = None,
 ) -> RecoveredCredentials | None:
     """Look ``watermark_id`` up and judge the stored manifest against the clip at ``path``.
+
+    Args:
+        fingerprint: the clip's fingerprint when the caller already has it (or a function
+            giving it, called only if the stored entry has a fingerprint); ``None``: computed
+            from ``path`` with ``fingerprint_file``.
 
     Returns:
         ``None`` when the store has nothing under that id, else the recovered credentials.
@@ -112,7 +119,7 @@ def recover_from_store(
         c.code in ("assertion.bmffHash.match", "assertion.dataHash.match") for c in report.codes
     )
     sha_ok = sha256_file(file) == stored.content_sha256
-    distance = _distance(file, stored)
+    distance = _distance(file, stored, fingerprint)
     matches = None if distance is None else distance < threshold
     state = _stored_state(report)
     statements = [
@@ -163,11 +170,18 @@ def recover_from_store(
     )
 
 
-def _distance(file: Path, stored: StoredManifest) -> float | None:
+def _distance(
+    file: Path, stored: StoredManifest, given: Fingerprint | Callable[[], Fingerprint] | None
+) -> float | None:
     if stored.fingerprint is None:
         return None
     try:
-        query = fingerprint_file(file)
+        if isinstance(given, Fingerprint):
+            query = given
+        elif given is not None:
+            query = given()
+        else:
+            query = fingerprint_file(file)
     except ReelProofError:
         return None
     return fingerprint_distance(stored.fingerprint, query)

@@ -20,7 +20,7 @@ from reelproof.core.io.limits import (
 )
 from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
 from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
-from reelproof.core.io.sampler import sample_frames
+from reelproof.core.io.sampler import sample_frame_sets, sample_frames
 from reelproof.core.io.writer import VideoWriter, write_clip
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "iter_chunks",
     "probe",
     "read_clip",
+    "sample_frame_sets",
     "sample_frames",
     "source_colour",
     "write_clip",

@@ -13,12 +13,14 @@ frame nearest its target. Only the kept frames are converted to RGB.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from reelproof.core.errors import InputError
 from reelproof.core.io._safety import av_errors
 from reelproof.core.io.colour import SourceColour
 from reelproof.core.io.limits import DEFAULT_LIMITS, MediaLimits
@@ -67,17 +69,46 @@ def sample_frames(
     Raises:
         MediaDecodeError / LimitExceededError / UnsupportedMediaError: as ``iter_chunks``.
     """
-    check_positive("count", count)
+    return sample_frame_sets(
+        path, (count,), limits, within_frames=within_frames, skip_nonref=skip_nonref
+    )[0]
+
+
+def sample_frame_sets(
+    path: str | os.PathLike[str],
+    counts: Sequence[int],
+    limits: MediaLimits = DEFAULT_LIMITS,
+    *,
+    within_frames: int | None = None,
+    skip_nonref: bool = True,
+) -> tuple[FrameChunk, ...]:
+    """Several uniform samplings of one video from a single decode pass.
+
+    ``sample_frame_sets(path, (16, 32))[k]`` equals ``sample_frames(path, (16, 32)[k])``
+    (the frame chosen for a target does not depend on the other targets), but the stream is
+    decoded once: for callers that need, say, a classifier's frames and a fingerprint's.
+
+    Args / Raises: as ``sample_frames``; ``counts`` holds one frame count (>= 1) per sampling.
+
+    Returns:
+        One ``FrameChunk`` per count, in order (frames shared between samplings are copies).
+    """
+    if not counts:
+        raise InputError("counts must name at least one sampling")
+    for count in counts:
+        check_positive("count", count)
     if within_frames is not None:
         check_positive("within_frames", within_frames)
     container, stream, info = open_and_probe(path, limits)
     try:
         total = info.frames if within_frames is None else min(info.frames, within_frames)
-        targets = _targets(total, count)
+        wanted = [_targets(total, count) for count in counts]
+        union = sorted({t for targets in wanted for t in targets})
         skip = skip_nonref and not info.is_vfr and total > 0
-        return _sample(container, stream, info, limits, targets, skip)
+        keeper = _sample(container, stream, info, limits, union, skip)
     finally:
         container.close()
+    return tuple(keeper.chunk([keeper.slot_of[t] for t in targets]) for targets in wanted)
 
 
 def _targets(total: int, count: int) -> list[int]:
@@ -105,26 +136,41 @@ class _Keeper:
         self.indices = np.empty(slots, np.int64)
         self.kept = 0
         self.colour: SourceColour | None = None
+        self.slot_of: dict[int, int] = {}  # target index -> row of ``frames`` serving it
 
-    def keep(self, chosen: _Decoded) -> None:
+    def keep(self, target: int, chosen: _Decoded) -> None:
         if self.kept and self.indices[self.kept - 1] == chosen.index:
-            return  # two targets landed on the same decoded frame
+            self.slot_of[target] = self.kept - 1  # two targets landed on the same frame
+            return
+        self.slot_of[target] = self.kept
         rgb = to_rgb(chosen.frame, self._colour(chosen.frame), self.info)
         self.frames[self.kept] = rgb[: self.info.height, : self.info.width]
         self.stamps[self.kept] = chosen.stamp
         self.indices[self.kept] = chosen.index
         self.kept += 1
 
+    def trim(self) -> None:
+        """Drop the unused rows (targets that shared a frame)."""
+        n = self.kept
+        self.frames, self.stamps, self.indices = (
+            self.frames[:n],
+            self.stamps[:n],
+            self.indices[:n],
+        )
+
     def _colour(self, frame: Any) -> SourceColour:
         if self.colour is None:
             self.colour = first_frame_checks(frame, self.info, self.limits)
         return self.colour
 
-    def chunk(self) -> FrameChunk:
-        n = self.kept
-        return FrameChunk(
-            self.frames[:n], self.stamps[:n], 0, self.indices[:n], Fraction(self.info.fps)
-        )
+    def chunk(self, slots: list[int]) -> FrameChunk:
+        """The frames serving ``slots`` (distinct, increasing), as their own arrays."""
+        rows = np.array(sorted(set(slots)), np.int64)
+        if rows.size == self.kept:
+            frames, stamps, indices = self.frames, self.stamps, self.indices
+        else:
+            frames, stamps, indices = self.frames[rows], self.stamps[rows], self.indices[rows]
+        return FrameChunk(frames, stamps, 0, indices, Fraction(self.info.fps))
 
 
 def _sample(
@@ -134,7 +180,7 @@ def _sample(
     limits: MediaLimits,
     targets: list[int],
     skip: bool,
-) -> FrameChunk:
+) -> _Keeper:
     keeper = _Keeper(info, limits, len(targets))
     counter = DecodeCounter()
     prev: _Decoded | None = None
@@ -149,16 +195,18 @@ def _sample(
             while pending < len(targets) and index >= targets[pending]:
                 target = targets[pending]
                 near_prev = prev is not None and target - prev.index <= index - target
-                keeper.keep(prev if near_prev and prev is not None else cur)
+                keeper.keep(target, prev if near_prev and prev is not None else cur)
                 pending += 1
             if pending == len(targets):
-                return keeper.chunk()  # the last target is the last declared frame
+                keeper.trim()
+                return keeper  # the last target is the last declared frame
             prev = cur
     if prev is None:
         raise no_frame_error(info)
-    if pending < len(targets):
-        keeper.keep(prev)  # the stream ended before the remaining targets: its last frame
+    for target in targets[pending:]:
+        keeper.keep(target, prev)  # the stream ended before these targets: its last frame
     # A skipped tail is up to one gap long: count it as present before judging truncation.
     seen = counter.last_index + counter.max_gap if skip else counter.decoded
     check_complete(info, seen, None, keeper.kept, limits)
-    return keeper.chunk()
+    keeper.trim()
+    return keeper
