@@ -32,8 +32,7 @@ def options(clips: Clips, trusted: bool = True, **kw: object) -> VerifyOptions:
     return VerifyOptions(
         manifest_store=clips.store,
         trust_anchors=clips.root_pem if trusted else None,
-        detector=False,  # the classifier has its own tests; here it would only add time
-        **kw,  # type: ignore[arg-type]
+        **{"detector": False, **kw},  # type: ignore[arg-type]  # classifier: own tests
     )
 
 
@@ -162,3 +161,17 @@ def test_cli_bad_input_exits_3(tmp_path: Path) -> None:
     )
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert json.loads(done.stdout)["error"]["type"] in ("UnsupportedMediaError", "MediaDecodeError")
+
+
+def test_shared_sampling_gives_the_sequential_answer(clips: Clips) -> None:
+    """In parallel, the classifier's and the fingerprint's frames come from one decode pass;
+    one-after-another, each reads the file itself. The answers must be the same."""
+    together = verify_clip(clips.stripped, options(clips, detector=True)).to_dict()
+    apart = verify_clip(clips.stripped, options(clips, detector=True, parallel=False)).to_dict()
+    assert together["verdict"] == apart["verdict"] == VerdictLabel.AI_GENERATED_MARKED.value
+    assert together["detector"]["status"] == "ok"
+    assert together["detector"]["p_synthetic"] == apart["detector"]["p_synthetic"]
+    assert together["detector"]["frames_used"] == apart["detector"]["frames_used"]
+    got, want = (b["watermark"]["recovered_manifest"] for b in (together, apart))
+    assert got["fingerprint_matches"] is True
+    assert got["fingerprint_distance"] == want["fingerprint_distance"]

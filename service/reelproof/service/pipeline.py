@@ -431,8 +431,20 @@ class Verifier:
         def watermark_job() -> SignalResult:
             reading = watch.run("watermark", lambda: self._run_watermark(path))
             prov_ready.wait()
-            return self._maybe_recover(path, prov_box.get("result", _skipped()), reading, watch)
+            prov = prov_box.get("result", _skipped())
+            return self._maybe_recover(path, prov, reading, watch, shared)
 
+        # The classifier's frames and the store lookup's fingerprint frames come from one decode
+        # pass (in the classifier's thread); the lookup, when it happens, waits for them. Only
+        # when both run side by side, and when the fingerprint's frame window covers the clip.
+        shared = _SharedSamples(
+            path,
+            enabled=opts.parallel
+            and opts.detector
+            and opts.watermark
+            and opts.store_lookup
+            and 0 < int(getattr(media, "frames", 0)) <= _fingerprint_max_frames(),
+        )
         jobs: dict[str, Callable[[], Any]] = {"hash": lambda: sha256_file(path)}
         if opts.provenance:
             jobs["provenance"] = provenance_job  # first: sequential runs need it before the mark
@@ -441,7 +453,7 @@ class Verifier:
         if opts.watermark:
             jobs["_watermark"] = watermark_job  # "_": times its own stages
         if opts.detector:
-            jobs["detector"] = lambda: self._run_detector(path)
+            jobs["detector"] = lambda: self._run_detector(path, shared)
         results = self._run_all(jobs, watch)
         digest = results["hash"]
         assert isinstance(digest, str)
@@ -542,17 +554,33 @@ class Verifier:
 
         return self._signal(run)
 
-    def _run_detector(self, path: Path) -> SignalResult:
+    def _run_detector(self, path: Path, shared: _SharedSamples | None = None) -> SignalResult:
         def run() -> dict[str, Any]:
-            model = self.detector_model()
-            score = model.score_file(path, max_frames=self.options.detector_max_frames)
+            budget = self.options.detector_max_frames
+            if shared is None or not shared.enabled:
+                score = self.detector_model().score_file(path, max_frames=budget)
+            else:
+                try:
+                    model = self.detector_model()
+                    chunk = shared.sample(path, budget, self.limits())
+                finally:
+                    shared.ready.set()  # the lookup must never wait for a sampling that failed
+                # The same frames ``score_file`` samples (``sample_frame_sets`` serves each
+                # sampling exactly as ``sample_frames`` alone would): the same score.
+                assert chunk.fps is not None
+                score = model.score_frames(chunk.frames, float(chunk.fps), chunk.timestamps)
             body: dict[str, Any] = score.to_dict()
             return body
 
         return self._signal(run)
 
     def _maybe_recover(
-        self, path: Path, prov: SignalResult, wm: SignalResult, watch: _Stopwatch
+        self,
+        path: Path,
+        prov: SignalResult,
+        wm: SignalResult,
+        watch: _Stopwatch,
+        shared: _SharedSamples | None = None,
     ) -> SignalResult:
         """Look the watermark id up in the manifest store when the credentials are missing."""
         payload = wm.report.get("payload")
@@ -574,7 +602,15 @@ class Verifier:
             except _UnavailableError as err:
                 return {"found": False, "error": f"manifest store unavailable: {err}"}
             try:
-                recovered = recover_from_store(path, str(payload), store, self.trust())
+                recovered = recover_from_store(
+                    path,
+                    str(payload),
+                    store,
+                    self.trust(),
+                    fingerprint=shared.fingerprint
+                    if shared is not None and shared.enabled
+                    else None,
+                )
             except ReelProofError as err:
                 return {"found": False, "error": str(err)}
             if recovered is None:
@@ -590,6 +626,46 @@ class Verifier:
         return SignalResult(
             wm.status, wm.reason, wm.seconds, wm.report, {"recovered_manifest": recovered}
         )
+
+
+class _SharedSamples:
+    """Frames decoded once for the classifier and the fingerprint (see ``Verifier.verify``)."""
+
+    def __init__(self, path: Path, enabled: bool) -> None:
+        self.path = path
+        self.enabled = enabled
+        self.ready = threading.Event()
+        self._fingerprint_frames: Any = None  # FrameChunk (32, H, W, 3) uint8, until hashed
+        if not enabled:
+            self.ready.set()
+
+    def sample(self, path: Path, budget: int, limits: Any) -> Any:
+        """The classifier's ``budget`` frames; keeps the fingerprint's frames for the lookup."""
+        from reelproof.core.io import sample_frame_sets
+        from reelproof.provenance import FINGERPRINT_SAMPLES
+
+        chunk, self._fingerprint_frames = sample_frame_sets(
+            path, (budget, FINGERPRINT_SAMPLES), limits
+        )
+        return chunk
+
+    def fingerprint(self) -> Any:
+        """The clip's fingerprint, as ``fingerprint_file`` computes it (waits for the frames)."""
+        from reelproof.provenance import fingerprint_file, fingerprint_frames
+
+        self.ready.wait()
+        chunk, self._fingerprint_frames = self._fingerprint_frames, None
+        if chunk is None:  # not shared, or the sampling failed: read the file itself
+            return fingerprint_file(self.path)
+        return fingerprint_frames(chunk.frames, chunk.timestamps, max_samples=len(chunk))
+
+
+def _fingerprint_max_frames() -> int:
+    try:
+        from reelproof.provenance import FINGERPRINT_MAX_FRAMES
+    except ImportError:  # provenance not installed: nothing to share with
+        return 0
+    return int(FINGERPRINT_MAX_FRAMES)
 
 
 class _UnavailableError(Exception):
