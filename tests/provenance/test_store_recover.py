@@ -196,3 +196,15 @@ def test_old_stride_fingerprint_still_matches(bikes_mp4: Path, tmp_path: Path) -
     old = Fingerprint.from_json(Fingerprint(tuple(stamps), tuple(hashes)).to_json())
     again = fingerprint_file(reencode(bikes_mp4, tmp_path / "re.mp4", crf=28))
     assert fingerprint_distance(old, again) < FINGERPRINT_THRESHOLD
+
+
+@pytest.mark.parametrize("shape", [(3, 720, 1280), (2, 272, 640), (2, 20, 50), (2, 33, 31)])
+def test_block_luma_equals_integral_image(shape: tuple[int, int, int]) -> None:
+    """The fast block sums give the same 32x32 luma as the integral-image reference."""
+    from reelproof.provenance.fingerprint import _HASH_SIDE, _luma_32, _luma_32_small
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)  # (n, H, W, 3) uint8
+    rows = np.linspace(0, shape[1], _HASH_SIDE + 1).astype(int)
+    cols = np.linspace(0, shape[2], _HASH_SIDE + 1).astype(int)
+    np.testing.assert_allclose(_luma_32(frames), _luma_32_small(frames, rows, cols), atol=1e-6)

@@ -449,13 +449,15 @@ def render_markdown(
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Where the time goes: the watermark reads at most 64 frames and stops early on a marked "
-        "clip, but the classifier (16 frames sampled across the clip) and the manifest recovery "
-        "(a perceptual fingerprint of the whole clip, only when credentials were stripped) each "
-        "decode the whole 720p stream themselves. Three decodes of the same clip, on two cores "
-        "shared with other jobs, are the main cost; one shared decode pass feeding all three is "
-        "the known fix and is not done yet. `CPU s` is the total work; on an idle 2-core machine "
-        "the wall time is bounded below by about half of it (the signals run in parallel).",
+        "Where the time goes: the watermark reads at most 64 frames from the start and stops "
+        "early on a marked clip. The classifier's 16 frames and, when credentials were stripped, "
+        "the manifest recovery's 32 fingerprint frames come from one shared pass over the clip "
+        "(`reelproof.core.io.sample_frame_sets`): the decoder skips non-reference frames and "
+        "only the kept frames are converted to RGB. That pass still decodes every reference "
+        "frame of the 720p stream (a 10-s H.264 export has a single keyframe, so seeking would "
+        "not help) and is the largest remaining cost. `CPU s` is the total work; on an idle "
+        "2-core machine the wall time is bounded below by about half of it (the signals run in "
+        "parallel).",
         "",
         f"Cold start: one `reelproof verify --json` of the clean clip, process start and model "
         f"load included: {cold_s:.2f} s wall.",

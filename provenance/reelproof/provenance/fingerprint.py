@@ -62,10 +62,29 @@ class Fingerprint:
 
 def _luma_32(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     """(n, H, W, 3) uint8 RGB -> (n, 32, 32) float64 luma by block averaging."""
-    luma = frames[..., 0] * 0.299 + frames[..., 1] * 0.587 + frames[..., 2] * 0.114
-    n, height, width = luma.shape
+    _, height, width, _ = frames.shape
     rows = np.linspace(0, height, _HASH_SIDE + 1).astype(int)
     cols = np.linspace(0, width, _HASH_SIDE + 1).astype(int)
+    if height < _HASH_SIDE or width < _HASH_SIDE:
+        return _luma_32_small(frames, rows, cols)
+    # Exact integer block sums of each channel, then the luma weights on 1024 sums per frame:
+    # ~7x less work than weighting every pixel in float64 (a 720p frame is 0.9 M pixels), and
+    # the same numbers up to float rounding (identical hashes on the real test footage).
+    # Columns first: they are the contiguous axis. uint32 holds 255 * (H/32) * (W/32).
+    sums = np.add.reduceat(frames, cols[:-1], axis=2, dtype=np.uint32)  # (n, H, 32, 3)
+    sums = np.add.reduceat(sums, rows[:-1], axis=1)  # (n, 32, 32, 3)
+    luma = sums @ np.array([0.299, 0.587, 0.114])
+    area = np.outer(np.diff(rows), np.diff(cols))
+    result: npt.NDArray[np.float64] = luma / area
+    return result
+
+
+def _luma_32_small(
+    frames: npt.NDArray[np.uint8], rows: npt.NDArray[np.int_], cols: npt.NDArray[np.int_]
+) -> npt.NDArray[np.float64]:
+    """Frames under 32 pixels on a side: some blocks are empty (``reduceat`` cannot say so)."""
+    luma = frames[..., 0] * 0.299 + frames[..., 1] * 0.587 + frames[..., 2] * 0.114
+    n, height, width = luma.shape
     # Area averaging via cumulative sums: robust to any frame size, no resampling library.
     integral = np.zeros((n, height + 1, width + 1))
     integral[:, 1:, 1:] = luma.cumsum(1).cumsum(2)
