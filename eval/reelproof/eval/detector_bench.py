@@ -390,7 +390,9 @@ def _report(
             f"included) with the default weights: median {timing['median_s']:.2f} s wall, worst "
             f"{timing['max_s']:.2f} s over {timing['runs']} runs; {timing['cpu_s']:.2f} s of "
             f"process CPU time; decoding and sampling alone {timing['decode_s']:.2f} s wall "
-            "(the reader decodes every frame of the GOP even when only 16 are kept). Measured on "
+            "(`reelproof.core.io.sample_frames`: non-reference frames are skipped and only the 16 "
+            "kept frames are converted to RGB, but the clip has a single keyframe, so every "
+            "reference frame is still decoded). Measured on "
             f"{timing['cores']} CPU cores shared with other jobs (1-minute load average "
             f"{timing['load']:.1f} during the run), so wall times here overstate an idle machine.\n"
         )
