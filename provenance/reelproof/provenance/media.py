@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from pathlib import Path
 
@@ -50,15 +49,6 @@ def sniff_mime(path: Path) -> str:
         f"{path.name} is not an MP4, MOV, M4V or AVI file",
         hint="C2PA video credentials are supported for MP4/MOV/M4V/AVI",
     )
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks (constant memory)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def mp4_duration_ms(path: Path) -> int | None:

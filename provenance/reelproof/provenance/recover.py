@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelproof.core.errors import ReelProofError
+from reelproof.core.hashing import sha256_file
 from reelproof.core.results import Result
 from reelproof.provenance.fingerprint import (
     FINGERPRINT_THRESHOLD,
@@ -21,7 +22,6 @@ from reelproof.provenance.fingerprint import (
     fingerprint_file,
 )
 from reelproof.provenance.manifest import GeneratorInfo
-from reelproof.provenance.media import sha256_file
 from reelproof.provenance.signing import SignResult
 from reelproof.provenance.store import ManifestStore, StoredManifest
 from reelproof.provenance.trust import TrustConfig

@@ -34,6 +34,7 @@ from reelproof.core.errors import (
     ReelProofError,
     UnsupportedMediaError,
 )
+from reelproof.core.hashing import sha256_file
 from reelproof.core.results import Result
 from reelproof.provenance.manifest import (
     ManifestSpec,
@@ -41,7 +42,7 @@ from reelproof.provenance.manifest import (
     edit_definition,
     software_agent,
 )
-from reelproof.provenance.media import mp4_duration_ms, sha256_file, sniff_mime
+from reelproof.provenance.media import mp4_duration_ms, sniff_mime
 from reelproof.provenance.pki import DEV_MARKER, check_signing_certificate, load_chain
 from reelproof.provenance.trust import SIGNABLE_EKUS
 

@@ -13,16 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from reelproof.core.errors import MediaDecodeError, UnsupportedMediaError
+from reelproof.core.io import DEMUXER_FOR_CONTAINER
 
 _ISO_BMFF = ("mp4", "mov", "m4v")
-_DEMUXER = {
-    "mp4": "mov",
-    "mov": "mov",
-    "m4v": "mov",
-    "mkv": "matroska",
-    "webm": "matroska",
-    "avi": "avi",
-}
 _MAX_TOP_LEVEL_BOXES = 4096
 # Boxes ISO/IEC 14496-12 and QuickTime allow at the top level (uuid carries C2PA manifests).
 _TOP_LEVEL = frozenset(
@@ -46,7 +39,7 @@ def check_upload(path: Path, media: Any, count_packets: bool = True) -> None:
     if media.container in _ISO_BMFF:
         check_iso_bmff_boxes(path, path.stat().st_size)
         if count_packets and media.frames_exact:
-            check_packet_count(path, _DEMUXER[media.container], int(media.frames))
+            check_packet_count(path, DEMUXER_FOR_CONTAINER[media.container], int(media.frames))
 
 
 def check_iso_bmff_boxes(path: Path, size: int) -> list[bytes]:

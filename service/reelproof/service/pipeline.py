@@ -10,7 +10,6 @@ silently dropped.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from reelproof.core.errors import InputError, ReelProofError
+from reelproof.core.hashing import sha256_file
 from reelproof.core.results import Result, to_jsonable
 from reelproof.service.verdict import (
     DetectorFacts,
@@ -208,15 +208,6 @@ class _Stopwatch:
 
     def ordered(self) -> tuple[StageTiming, ...]:
         return tuple(self.timings[s] for s in STAGES if s in self.timings)
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks (chain of custody)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _package_version(name: str) -> str:

@@ -11,6 +11,7 @@ file's bytes; playlists and URLs are refused; every failure is a ``ReelProofErro
 Frames are never rotated: ``MediaInfo.rotation`` reports the display rotation.
 """
 
+from reelproof.core.io._safety import DEMUXER_FOR_CONTAINER
 from reelproof.core.io.colour import SourceColour, source_colour
 from reelproof.core.io.limits import (
     ALLOWED_CONTAINERS,
@@ -27,6 +28,7 @@ __all__ = [
     "ALLOWED_CONTAINERS",
     "ALLOWED_VIDEO_CODECS",
     "DEFAULT_LIMITS",
+    "DEMUXER_FOR_CONTAINER",
     "DISPLAY_SIZE_KEY",
     "FrameChunk",
     "MediaInfo",
