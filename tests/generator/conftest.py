@@ -51,10 +51,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def watermarker() -> Any:
-    from reelproof.generator.signing import WATERMARK_STRENGTH
-    from reelproof.watermark import WatermarkKey, create_watermarker
+    from reelproof.generator.signing import generator_watermarker
+    from reelproof.watermark import WatermarkKey
 
-    return create_watermarker("rp-ss", key=WatermarkKey.demo(), strength=WATERMARK_STRENGTH)
+    return generator_watermarker(WatermarkKey.demo())
 
 
 @pytest.fixture(scope="session")

@@ -126,7 +126,7 @@ def run_generator_benchmark(
     from reelproof.generator import ResponsibleGenerator, signing
     from reelproof.provenance import SqliteManifestStore, TrustConfig, load_signer
     from reelproof.provenance.pki import init_dev_pki
-    from reelproof.watermark import WatermarkKey, create_watermarker
+    from reelproof.watermark import WatermarkKey
 
     torch.set_num_threads(threads)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,9 +135,7 @@ def run_generator_benchmark(
         pki = init_dev_pki(folder / "pki")
         gen = ResponsibleGenerator.from_pretrained(
             model,
-            watermarker=create_watermarker(
-                "rp-ss", key=WatermarkKey.demo(), strength=signing.WATERMARK_STRENGTH
-            ),
+            watermarker=signing.generator_watermarker(WatermarkKey.demo()),
             signer=load_signer(pki.chain_pem, pki.key_pem),
             store=SqliteManifestStore(folder / "manifests.sqlite"),
         )
