@@ -47,14 +47,13 @@ def tiny_t5(d_model: int = 32) -> Any:
     return T5EncoderModel(config)
 
 
-def tiny_wan() -> Any:
-    """WanPipeline (text-to-video), config of diffusers' tests/pipelines/wan/test_wan.py."""
-    from diffusers import (
-        AutoencoderKLWan,
-        FlowMatchEulerDiscreteScheduler,
-        WanPipeline,
-        WanTransformer3DModel,
-    )
+def _tiny_wan_parts(in_channels: int, **transformer_extra: Any) -> tuple[Any, Any]:
+    """The tiny Wan VAE and transformer shared by the text- and image-to-video pipelines.
+
+    Image-to-video conditions on the encoded image as extra input channels (36 instead of 16)
+    and an image embedding (``image_dim``); everything else is the same config.
+    """
+    from diffusers import AutoencoderKLWan, WanTransformer3DModel
 
     torch.manual_seed(0)
     vae = AutoencoderKLWan(
@@ -69,7 +68,7 @@ def tiny_wan() -> Any:
         patch_size=(1, 2, 2),
         num_attention_heads=2,
         attention_head_dim=12,
-        in_channels=16,
+        in_channels=in_channels,
         out_channels=16,
         text_dim=32,
         freq_dim=256,
@@ -78,7 +77,16 @@ def tiny_wan() -> Any:
         cross_attn_norm=True,
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
+        **transformer_extra,
     )
+    return vae, transformer
+
+
+def tiny_wan() -> Any:
+    """WanPipeline (text-to-video), config of diffusers' tests/pipelines/wan/test_wan.py."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+
+    vae, transformer = _tiny_wan_parts(in_channels=16)
     return WanPipeline(
         transformer=transformer,
         vae=vae,
@@ -158,38 +166,10 @@ def tiny_svd() -> Any:
 
 def tiny_wan_i2v() -> Any:
     """WanImageToVideoPipeline (image-to-video), config of diffusers' Wan I2V fast tests."""
-    from diffusers import (
-        AutoencoderKLWan,
-        FlowMatchEulerDiscreteScheduler,
-        WanImageToVideoPipeline,
-        WanTransformer3DModel,
-    )
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    torch.manual_seed(0)
-    vae = AutoencoderKLWan(
-        base_dim=3,
-        z_dim=16,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],
-    )
-    torch.manual_seed(0)
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=36,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-        image_dim=4,
-    )
+    vae, transformer = _tiny_wan_parts(in_channels=36, image_dim=4)
     torch.manual_seed(0)
     image_encoder = CLIPVisionModelWithProjection(
         CLIPVisionConfig(
