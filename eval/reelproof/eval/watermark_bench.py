@@ -463,6 +463,20 @@ def run_speed(
     settings: BenchSettings, real_1080: npt.NDArray[np.uint8], log: Callable[[str], None]
 ) -> SpeedResult:
     """Embedding and detection speed at 1080p on one core."""
+    import cv2
+
+    # One core: OpenCV (used by the embedder) would otherwise spread work over its thread pool.
+    cv2_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return _run_speed(settings, real_1080, log)
+    finally:
+        cv2.setNumThreads(cv2_threads)
+
+
+def _run_speed(
+    settings: BenchSettings, real_1080: npt.NDArray[np.uint8], log: Callable[[str], None]
+) -> SpeedResult:
     from reelproof.core.io import VideoWriter
     from reelproof.watermark import Keyring, detect_file
 

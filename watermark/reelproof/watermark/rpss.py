@@ -116,29 +116,37 @@ def _pattern_for(
 
 def block_activity(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """Mean |gradient| of green at quarter resolution per 16x16 block; (ceil(H/16), ceil(W/16))."""
+    import cv2  # deferred: importing the package stays light
+
     height, width = frame.shape[:2]
     hb, wb = -(-height // _BLOCK), -(-width // _BLOCK)
-    quarter = frame[::4, ::4, 1]
     step = _BLOCK // 4
-    padded = np.pad(
+    quarter = np.ascontiguousarray(frame[::4, ::4, 1])
+    # One extra replicated row and column so every block has its forward differences.
+    padded = cv2.copyMakeBorder(
         quarter,
-        ((0, hb * step + 1 - quarter.shape[0]), (0, wb * step + 1 - quarter.shape[1])),
-        mode="edge",
-    ).astype(np.int16)
-    grad = np.abs(padded[:-1, 1:] - padded[:-1, :-1])
-    grad += np.abs(padded[1:, :-1] - padded[:-1, :-1])
-    sums = grad.reshape(hb, step, wb, step).sum(axis=(1, 3), dtype=np.int32)
-    activity: npt.NDArray[np.float32] = (sums / float(step * step)).astype(np.float32)
-    return activity
+        0,
+        hb * step + 1 - quarter.shape[0],
+        0,
+        wb * step + 1 - quarter.shape[1],
+        cv2.BORDER_REPLICATE,
+    )
+    grad = cv2.add(
+        cv2.absdiff(padded[:-1, 1:], padded[:-1, :-1]),
+        cv2.absdiff(padded[1:, :-1], padded[:-1, :-1]),
+        dtype=cv2.CV_16U,
+    )
+    # Area resampling by exactly `step` is the per-block mean.
+    activity = cv2.resize(grad.astype(np.float32), (wb, hb), interpolation=cv2.INTER_AREA)
+    return np.asarray(activity, dtype=np.float32).reshape(hb, wb)
 
 
 def _smooth3(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    padded = np.pad(values, 1, mode="edge")
-    out = np.zeros_like(values)
-    for dy in range(3):
-        for dx in range(3):
-            out += padded[dy : dy + values.shape[0], dx : dx + values.shape[1]]
-    return out / 9.0
+    """3x3 mean with edge replication."""
+    import cv2  # deferred: importing the package stays light
+
+    smoothed = cv2.blur(values, (3, 3), borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(smoothed, dtype=np.float32).reshape(values.shape)
 
 
 def block_gain(frame: npt.NDArray[np.uint8], config: RpSsConfig) -> npt.NDArray[np.float32]:
@@ -157,23 +165,51 @@ def block_gain(frame: npt.NDArray[np.uint8], config: RpSsConfig) -> npt.NDArray[
     return clamped
 
 
+_SHIFT = int(math.log2(_PATTERN_Q * _ALPHA_Q))
+_OFFSET = 128  # the signed delta travels as uint8 with this offset
+_STRIPE_BLOCKS = 8  # rows of 16-pixel blocks marked per pass: the temporaries stay in cache
+
+
 def embed_frame(
-    frame: npt.NDArray[np.uint8], pattern4: npt.NDArray[np.int16], config: RpSsConfig
+    frame: npt.NDArray[np.uint8],
+    pattern4: npt.NDArray[np.int16],
+    config: RpSsConfig,
+    out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """Mark one (H, W, 3) uint8 frame with a (Hb, 16, Wp) fixed-point pattern."""
+    """Mark one (H, W, 3) uint8 frame with a (Hb, 16, Wp) fixed-point pattern.
+
+    The same delta goes to R, G and B. It is split into its positive and negative parts so that
+    the frame is changed by two saturating uint8 passes (OpenCV) rather than widened to int16;
+    work proceeds in stripes of block rows so that every temporary stays in the CPU cache.
+
+    Args:
+        frame: The frame to mark.
+        pattern4: The tiled pattern from ``_pattern_for``.
+        config: Strength settings.
+        out: Destination (H, W, 3) uint8, may not alias ``frame``; a new array when ``None``.
+    """
+    import cv2  # deferred: importing the package stays light
+
     height, width = frame.shape[:2]
+    if out is None:
+        out = np.empty_like(frame)
     gain = np.rint(block_gain(frame, config) * _ALPHA_Q).astype(np.int16)
     gain_rows = np.repeat(gain, _BLOCK, axis=1)[:, None, :]  # (Hb, 1, Wp): contiguous broadcast
-    delta3 = pattern4 * gain_rows
-    delta3 += (_PATTERN_Q * _ALPHA_Q) // 2  # round half up on the arithmetic shift below
-    delta3 >>= int(math.log2(_PATTERN_Q * _ALPHA_Q))
-    delta = delta3.reshape(pattern4.shape[0] * _BLOCK, pattern4.shape[2])[:height, :width]
-    out = frame.astype(np.int16)
-    for channel in range(3):  # per channel: broadcasting over a last axis of 3 is slow in numpy
-        plane = out[..., channel]
-        np.add(plane, delta, out=plane)
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    for b0 in range(0, pattern4.shape[0], _STRIPE_BLOCKS):
+        b1 = min(pattern4.shape[0], b0 + _STRIPE_BLOCKS)
+        delta = pattern4[b0:b1] * gain_rows[b0:b1]
+        delta += 1 << (_SHIFT - 1)  # round half up on the arithmetic shift below
+        delta >>= _SHIFT
+        delta += _OFFSET
+        r0, r1 = b0 * _BLOCK, min(height, b1 * _BLOCK)
+        shifted = delta.reshape(-1, pattern4.shape[2])[: r1 - r0, :width].astype(np.uint8)
+        # Scalar operands are OpenCV API; its type stubs only list arrays.
+        up = cv2.subtract(shifted, _OFFSET)  # type: ignore[call-overload]  # max(delta, 0)
+        down = cv2.subtract(_OFFSET, shifted)  # type: ignore[call-overload]  # max(-delta, 0)
+        stripe = out[r0:r1]
+        cv2.add(frame[r0:r1], cv2.cvtColor(up, cv2.COLOR_GRAY2RGB), dst=stripe)
+        cv2.subtract(stripe, cv2.cvtColor(down, cv2.COLOR_GRAY2RGB), dst=stripe)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,7 +615,7 @@ class RpSsWatermarker(Watermarker):
         pattern = self._pattern(payload, frames.shape[1], frames.shape[2])
         out = np.empty_like(frames)
         for index in range(frames.shape[0]):
-            out[index] = embed_frame(frames[index], pattern, self.config)
+            embed_frame(frames[index], pattern, self.config, out=out[index])
         return out
 
     def embed_stream(self, chunks: Iterable[FrameArray], payload: Payload) -> Iterator[FrameArray]:
