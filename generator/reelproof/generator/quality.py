@@ -89,7 +89,11 @@ def read_scene(frames: npt.NDArray[np.uint8], spec: SceneSpec) -> SceneReading:
             spec.prompt, "none", "none", "none", background,
             False, False, False, background == spec.background,
         )  # fmt: skip
-    colour = _nearest(np.median(f[mask], axis=0), COLOURS)
+    fg_rgb = np.median(f[mask], axis=0)
+    colour = _nearest(fg_rgb, COLOURS)
+    # Soft coverage: anti-aliased or blurred edge pixels count by how far they are from the
+    # background towards the shape colour, so the area is not inflated at small sizes.
+    coverage = np.clip(dist / max(float(np.linalg.norm(fg_rgb - bg_rgb)), 1.0), 0.0, 1.0)
     fills: list[float] = []
     centroids: list[tuple[float, float]] = []
     ys, xs = np.mgrid[0:height, 0:width]
@@ -97,9 +101,10 @@ def read_scene(frames: npt.NDArray[np.uint8], spec: SceneSpec) -> SceneReading:
         m = mask[t]
         if m.sum() < 4:
             continue
-        rows, cols = np.where(m)
-        box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
-        fills.append(float(m.sum()) / float(box))
+        cover = np.where(m, coverage[t], 0.0)
+        # Soft bounding box: the summed peak coverage of the occupied rows and columns.
+        box = float(cover.max(axis=0).sum()) * float(cover.max(axis=1).sum())
+        fills.append(float(cover.sum()) / max(box, 1.0))
         centroids.append((float(xs[m].mean()) / width, float(ys[m].mean()) / height))
     fill = float(np.median(fills))
     shape = min(_FILL_RATIO, key=lambda s: abs(_FILL_RATIO[s] - fill))
