@@ -342,11 +342,14 @@ class ResponsibleGenerator:
             call["guidance_scale"] = guidance_scale
         self.pipe.set_progress_bar_config(disable=not show_progress, desc="denoising")
 
+        from reelproof.generator.signing import HEADROOM_LUT
+
         mark_seconds = [0.0]
 
         def mark(clip: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
             t = time.perf_counter()
-            marked = np.asarray(self.watermarker.embed(np.ascontiguousarray(clip), payload))
+            room = np.take(HEADROOM_LUT, clip)  # saturated pixels would clip half of the mark
+            marked = np.asarray(self.watermarker.embed(room, payload))
             mark_seconds[0] += time.perf_counter() - t
             return marked.astype(np.uint8, copy=False)
 

@@ -41,6 +41,25 @@ WATERMARK_MASK_FLOOR = 1.8  # = rp-ss's mask cap: no texture masking, flat areas
 WATERMARK_MIN_PSNR = 33.0  # dB per frame
 
 
+def _headroom_lut(knee: int = 16, floor: int = 8) -> npt.NDArray[np.uint8]:
+    """Levels map that leaves room for the mark at both ends and keeps mid-tones exact.
+
+    Generated clips often have pure white or black areas (255 or 0), where half of any additive
+    mark is clipped away and the id becomes hard to read. Levels below ``knee`` are squeezed
+    linearly into [floor, knee] and those above ``255 - knee`` into [255 - knee, 255 - floor];
+    everything in between is unchanged.
+    """
+    levels = np.arange(256, dtype=np.float64)
+    low = floor + levels * (knee - floor) / knee
+    high = 255 - floor - (255 - levels) * (knee - floor) / knee
+    mapped = np.where(levels < knee, low, np.where(levels > 255 - knee, high, levels))
+    lut: npt.NDArray[np.uint8] = np.rint(mapped).astype(np.uint8)
+    return lut
+
+
+HEADROOM_LUT = _headroom_lut()
+
+
 @dataclass(frozen=True)
 class SpecArgs:
     """What the manifest of one generation records.

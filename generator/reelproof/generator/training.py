@@ -43,6 +43,8 @@ class TrainConfig:
         stop_at: Stop (and save) after this many steps while keeping the schedule of ``steps``;
             0 means run all ``steps``. Reproduces a run that was stopped early.
         threads: torch CPU threads.
+        init_from: Checkpoint folder whose EMA weights start the run (continued training);
+            empty means random initialisation.
     """
 
     steps: int = 1500
@@ -57,6 +59,7 @@ class TrainConfig:
     max_minutes: float = 0.0
     stop_at: int = 0
     threads: int = 1
+    init_from: str = ""
 
 
 def render_dataset(
@@ -108,7 +111,11 @@ def train(
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     model_cfg = tinyvid.TinyVidConfig()
-    pipe = tinyvid.build_pipeline(model_cfg)
+    pipe = (
+        tinyvid.load_pipeline(Path(cfg.init_from))
+        if cfg.init_from
+        else tinyvid.build_pipeline(model_cfg)
+    )
     transformer, text_encoder = pipe.transformer, pipe.text_encoder
     transformer.train()
     text_encoder.train()

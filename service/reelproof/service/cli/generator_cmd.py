@@ -32,6 +32,13 @@ def train_command(
         0, "--stop-at", min=0, help="Stop after this many steps, keeping the --steps schedule."
     ),
     threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads."),
+    init_from: Path | None = typer.Option(
+        None,
+        "--init",
+        exists=True,
+        file_okay=False,
+        help="Continue from this checkpoint folder's weights instead of a random start.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
@@ -44,6 +51,7 @@ def train_command(
         max_minutes=max_minutes,
         stop_at=stop_at,
         threads=threads,
+        init_from=str(init_from) if init_from else "",
     )
 
     def log(line: str) -> None:
