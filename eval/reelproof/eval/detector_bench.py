@@ -305,7 +305,7 @@ def _report(
     add("")
     add("ECE is class-balanced (each class weighs half), matching the 50/50 prior the detector")
     add("is calibrated for; FPR/TPR@thr use each fold model's own inconclusive band")
-    add(f"(`target_fpr` {DetectorConfig().target_fpr:.0%} on out-of-fold real clips).\n")
+    add(f"(`target_fpr` {DetectorConfig().target_fpr:.1%} on out-of-fold real clips).\n")
 
     add("## Per-slice (video level, held-out sources)\n")
     add(HEADER + " FPR@thr |")

@@ -55,7 +55,7 @@ def train_command(
         None, "--pretrained", help="State dict for a timm backbone (never downloaded)."
     ),
     max_frames: int = typer.Option(16, "--max-frames", min=1, max=512, help="Frames per video."),
-    target_fpr: float = typer.Option(0.01, "--target-fpr", min=0.0, max=0.5),
+    target_fpr: float = typer.Option(0.005, "--target-fpr", min=0.0, max=0.5),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
