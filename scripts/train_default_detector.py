@@ -93,8 +93,8 @@ def write_model_card(path: Path, model_id: str, card: dict) -> None:  # type: ig
         "folds); mean-logit pooling per second and per clip with clip-level Platt scaling; "
         "an inconclusive band between the thresholds.",
         f"- Thresholds: real <= {card['thresholds']['low']:.3f} < inconclusive < "
-        f"{card['thresholds']['high']:.3f} <= synthetic (the high one set for a 1% false-"
-        "positive rate on out-of-fold real clips).",
+        f"{card['thresholds']['high']:.3f} <= synthetic (the high one set for a "
+        f"{card['config']['target_fpr']:.1%} false-positive rate on out-of-fold real clips).",
         "",
         "## Data",
         "",
