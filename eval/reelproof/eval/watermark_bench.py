@@ -942,8 +942,10 @@ KNOWN_WEAKNESSES = (
     "Averaging attacks: the same key gives the same pilot in every clip, so averaging many "
     "marked clips estimates the pilot (and lets an attacker subtract or forge it). Keep keys "
     "secret and rotate them; the public demo key offers no protection at all.",
-    "Embedding speed: pure numpy at about 20-35 ms per 1080p frame on one core, short of the "
-    "100 fps target (the interleaved-RGB add and the mask dominate).",
+    "Heavy compression at 1080p: after H.264 CRF 40 the bikes clip is detected but its id can "
+    "be unreadable (the 5x5 local normalisation of the residual that rescued 256p after CRF 35 "
+    "costs a little at 1080p CRF 40); folding both residuals at scale 1 and decoding from "
+    "either is the planned fix.",
     "Baselines were run on 4 frames per clip (their Python loops take seconds per frame) and "
     "have no key and no calibrated test: their 'detection' compares bits with a known id.",
 )
