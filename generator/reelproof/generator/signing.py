@@ -21,7 +21,10 @@ from reelproof.core.io import VideoWriter
 ENCODE_CRF = (
     10  # a near-lossless master: the mark decodes reliably from the fresh file (tiny clips)
 )
-ENCODE_PRESET = "medium"
+# At CRF 10 the preset changes the file size, not the pixels' fidelity: "veryfast" encodes a
+# 16-frame 128x128 clip in about half the time of "medium" (0.075 s vs 0.133 s here) for a
+# file about 25% larger (135 kB vs 107 kB).
+ENCODE_PRESET = "veryfast"
 # Generated clips are short (16 frames, 128x128), upsampled from 32x32 and mostly flat, often on a
 # saturated white or black background where the half of the mark that would go past 255 or 0 is
 # clipped away; rp-ss's defaults (texture mask floor 0.25, 42 dB floor) suit camera footage, not
