@@ -141,19 +141,11 @@ def block_activity(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return np.asarray(activity, dtype=np.float32).reshape(hb, wb)
 
 
-def _smooth3(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """3x3 mean with edge replication."""
-    import cv2  # deferred: importing the package stays light
-
-    smoothed = cv2.blur(values, (3, 3), borderType=cv2.BORDER_REPLICATE)
-    return np.asarray(smoothed, dtype=np.float32).reshape(values.shape)
-
-
 def block_gain(frame: npt.NDArray[np.uint8], config: RpSsConfig) -> npt.NDArray[np.float32]:
     """Per-block amplitude (8-bit levels of pattern RMS) from the texture mask and the PSNR floor."""
     act = block_activity(frame)
     mask = np.clip(act / config.act_ref, config.mask_floor, config.mask_cap)
-    gain = _smooth3(mask.astype(np.float32)) * np.float32(config.base_rms * config.strength)
+    gain = _box_mean(mask.astype(np.float32), 3) * np.float32(config.base_rms * config.strength)
     target_mse = 255.0**2 / 10.0 ** (config.min_psnr / 10.0)
     mse = float(np.mean(gain.astype(np.float64) ** 2)) + 1.0 / 12.0
     if mse > target_mse:
@@ -231,15 +223,13 @@ def half_luma(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return luma
 
 
-def _box3(image: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """3x3 mean with edge replication (two separable passes of shifted slices)."""
-    padded = np.pad(image, 1, mode="edge")
-    rows = padded[:-2] + padded[1:-1]
-    rows += padded[2:]
-    out = rows[:, :-2] + rows[:, 1:-1]
-    out += rows[:, 2:]
-    out *= np.float32(1.0 / 9.0)
-    return out
+def _box_mean(image: npt.NDArray[np.float32], size: int) -> npt.NDArray[np.float32]:
+    """``size`` x ``size`` mean with edge replication, same shape; one helper for the texture
+    mask, the high-pass residual and its local spread."""
+    import cv2  # deferred: importing the package stays light
+
+    mean = cv2.blur(image, (size, size), borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(mean, dtype=np.float32).reshape(image.shape)
 
 
 _LOCAL_WINDOW = 5  # half-resolution pixels over which the residual's local spread is measured
@@ -254,14 +244,12 @@ def residual(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
     and lifts the id out of heavy compression at small sizes (256p after CRF 35). The floor keeps
     near-flat areas from being blown up.
     """
-    import cv2  # deferred: importing the package stays light
-
-    res = luma - _box3(luma)
+    res = luma - _box_mean(luma, 3)
     magnitude = np.abs(res)
     spread = float(np.mean(magnitude))
     if spread < 0.02:  # flat, black or frozen-blank frame: nothing to fold
         return None
-    local = cv2.blur(magnitude, (_LOCAL_WINDOW, _LOCAL_WINDOW), borderType=cv2.BORDER_REPLICATE)
+    local = _box_mean(magnitude, _LOCAL_WINDOW)
     local += np.float32(_LOCAL_FLOOR * spread)
     res /= local
     res *= np.float32(1.0 / max(float(np.mean(np.abs(res))), 1e-6))
