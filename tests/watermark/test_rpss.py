@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,7 +22,14 @@ from reelproof.watermark import (
     list_watermarkers,
 )
 from reelproof.watermark.layout import make_layout
-from reelproof.watermark.rpss import FoldAccumulator, RpSsConfig, fixed_hypothesis_z, score_key
+from reelproof.watermark.rpss import (
+    FoldAccumulator,
+    RpSsConfig,
+    StreamDetector,
+    fixed_hypothesis_z,
+    plain_soft,
+    score_key,
+)
 
 from .conftest import PAYLOAD
 
@@ -224,6 +232,32 @@ def test_null_is_calibrated_on_unmarked_real_and_random_frames(bikes_frames: np.
     assert max(largest) < threshold - 0.5
     # The largest of n_tests N(0,1) values is typically near isf(1 / n_tests).
     assert abs(float(np.median(largest)) - norm.isf(1.0 / n_tests)) < 1.0
+
+
+def test_plain_residual_reads_the_same_id_and_backs_up_the_whitened_one(
+    marked_bikes: np.ndarray,
+) -> None:
+    """The second reading (plain residual, scale 1) agrees with the first, and is used when the
+    first cannot be decoded; a wrong id still cannot come out of it."""
+    config = RpSsConfig()
+    detector = StreamDetector([WatermarkKey.demo()], config, max_frames=8)
+    for frame in marked_bikes[:8]:
+        detector.acc.add_frame(frame)
+    layout = detector.layouts[0]
+    score = score_key(detector.acc, layout, True)
+    assert score is not None and score.hypothesis == (1.0, 0.0)
+    plain = plain_soft(detector.acc, layout, score)
+    assert plain is not None
+    # Same sign on (nearly) every coded bit: both residuals see the same mark.
+    assert np.mean(np.sign(plain) == np.sign(score.soft)) > 0.95
+    blinded = replace(score, soft=np.zeros_like(score.soft))  # the whitened read fails
+    payload, soft = detector._read_payload(layout, blinded)
+    assert payload == PAYLOAD.to_hex() and soft is not blinded.soft
+    # At a wrong position neither reading passes the MAC: unreadable, never a wrong id.
+    misplaced = replace(blinded, offset=(score.offset[0] + 7.0, score.offset[1] + 3.0))
+    assert detector._read_payload(layout, misplaced)[0] is None
+    # Any other hypothesis has no plain fold.
+    assert plain_soft(detector.acc, layout, replace(score, scale=0.5)) is None
 
 
 def test_importing_the_package_stays_light() -> None:

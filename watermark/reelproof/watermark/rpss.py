@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -236,25 +236,32 @@ _LOCAL_WINDOW = 5  # half-resolution pixels over which the residual's local spre
 _LOCAL_FLOOR = 0.25  # floor of the local spread, as a fraction of the frame's mean spread
 
 
-def residual(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
-    """High-pass residual, normalised by its local spread and clipped; None for a flat frame.
+def residuals(
+    luma: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
+    """Two clipped high-pass residuals of one frame: (whitened, plain); None for a flat frame.
 
-    Dividing by the local mean |residual| whitens the host: busy texture, where the host's
+    ``whitened`` is divided by the local spread of the residual: busy texture, where the host's
     residual is large, counts less than calm areas. That is close to the matched-filter weighting
-    and lifts the id out of heavy compression at small sizes (256p after CRF 35). The floor keeps
-    near-flat areas from being blown up.
+    and lifts the id out of heavy compression at small sizes (256p after CRF 35); the floor keeps
+    near-flat areas from being blown up. Detection searches it at every hypothesis.
+    ``plain`` is only divided by the frame's mean spread. At 1080p after CRF 40 the encoder keeps
+    the mark mostly in textured areas, which whitening turns down, and the id is read from this
+    one instead; it is folded at scale 1 only (see ``StreamDetector``).
     """
     res = luma - _box_mean(luma, 3)
     magnitude = np.abs(res)
     spread = float(np.mean(magnitude))
     if spread < 0.02:  # flat, black or frozen-blank frame: nothing to fold
         return None
+    plain = res * np.float32(1.0 / spread)
+    np.clip(plain, -4.0, 4.0, out=plain)
     local = _box_mean(magnitude, _LOCAL_WINDOW)
     local += np.float32(_LOCAL_FLOOR * spread)
     res /= local
     res *= np.float32(1.0 / max(float(np.mean(np.abs(res))), 1e-6))
     np.clip(res, -4.0, 4.0, out=res)
-    return res
+    return res, plain
 
 
 @lru_cache(maxsize=64)
@@ -314,6 +321,7 @@ class FoldAccumulator:
     config: RpSsConfig
     sums: dict[tuple[float, float], npt.NDArray[np.float64]] = field(default_factory=dict)
     counts: dict[tuple[float, float], npt.NDArray[np.float64]] = field(default_factory=dict)
+    plain_sum: npt.NDArray[np.float64] | None = None  # fold of the plain residual, scale 1
     frames_seen: int = 0
     frames_used: int = 0
     too_small: bool = False
@@ -328,10 +336,16 @@ class FoldAccumulator:
         if min(frame.shape[0], frame.shape[1]) < self.config.tile:
             self.too_small = True
             return
-        res = residual(half_luma(frame))
-        if res is None:
+        pair = residuals(half_luma(frame))
+        if pair is None:
             return
+        res, plain = pair
         self.frames_used += 1
+        plain_total = _fold_exact(plain, self.period)
+        if self.plain_sum is None:
+            self.plain_sum = plain_total
+        else:
+            self.plain_sum += plain_total
         flat = res.ravel()
         cells = self.period * self.period
         for hypothesis in self.config.hypotheses():
@@ -349,10 +363,18 @@ class FoldAccumulator:
                 self.sums[hypothesis] = total
                 self.counts[hypothesis] = count.copy()
 
-    def tile(self, hypothesis: tuple[float, float]) -> npt.NDArray[np.float64]:
-        """Mean-folded tile for one (scale, angle); (period, period) float64, zero mean."""
+    def tile(self, hypothesis: tuple[float, float], plain: bool = False) -> npt.NDArray[np.float64]:
+        """Mean-folded tile for one (scale, angle); (period, period) float64, zero mean.
+
+        ``plain`` selects the fold of the plain residual, which exists at scale 1 only.
+        """
         counts = self.counts[hypothesis]
-        mean = np.divide(self.sums[hypothesis], counts, out=np.zeros_like(counts), where=counts > 0)
+        sums = self.sums[hypothesis]
+        if plain:
+            if hypothesis != (1.0, 0.0) or self.plain_sum is None:
+                raise ValueError("the plain residual is folded at scale 1 without rotation only")
+            sums = self.plain_sum
+        mean = np.divide(sums, counts, out=np.zeros_like(counts), where=counts > 0)
         tile: npt.NDArray[np.float64] = mean.reshape(self.period, self.period)
         centred: npt.NDArray[np.float64] = tile - tile.mean()
         return centred
@@ -373,6 +395,11 @@ class Score:
     angle: float
     soft: npt.NDArray[np.float64]  # (CODED_BITS,) payload soft values at the best hypothesis
     n_tests: int
+    offset: tuple[float, float] = (0.0, 0.0)  # shift plus the sub-pixel step, in tile cells
+
+    @property
+    def hypothesis(self) -> tuple[float, float]:
+        return (self.scale, self.angle)
 
 
 def _reference(layout: Layout) -> tuple[npt.NDArray[np.int64], ...]:
@@ -409,13 +436,52 @@ def _soft_bits(raw: npt.NDArray[np.complex128], layout: Layout) -> npt.NDArray[n
     return llr
 
 
+def _reference_rotor(layout: Layout) -> npt.NDArray[np.complex128]:
+    """Conjugate reference phases of every bin at half resolution."""
+    # 2x2 averaging samples the full-resolution tile at x = 2u + 0.5: a fixed phase offset.
+    ref_phase = layout.phase + np.pi * (layout.ky + layout.kx) / layout.tile
+    rotor: npt.NDArray[np.complex128] = np.exp(-1j * ref_phase)
+    return rotor
+
+
+def _bin_values(
+    tile: npt.NDArray[np.float64], layout: Layout, flipped: bool
+) -> npt.NDArray[np.complex128]:
+    """Spectrum of a folded tile at the layout's bins (mirrored when ``flipped``)."""
+    ky_i, kx_i, kx_m = _reference(layout)
+    values: npt.NDArray[np.complex128] = np.fft.fft2(tile)[ky_i, kx_m if flipped else kx_i]
+    return values
+
+
+def _aligned_soft(
+    values: npt.NDArray[np.complex128],
+    layout: Layout,
+    flipped: bool,
+    offset: tuple[float, float],
+) -> npt.NDArray[np.float64]:
+    """Payload soft values of bin ``values`` once the shift ``offset`` is undone."""
+    period = layout.tile // 2
+    kx_ramp = -layout.kx if flipped else layout.kx  # flipping mirrors kx
+    phase = 2j * np.pi * (layout.ky * offset[0] + kx_ramp * offset[1]) / period
+    raw = values * _reference_rotor(layout) * np.exp(phase)  # aligned, amplitudes kept
+    return _soft_bits(raw, layout)
+
+
+def plain_soft(
+    acc: FoldAccumulator, layout: Layout, score: Score
+) -> npt.NDArray[np.float64] | None:
+    """Soft values read from the plain residual at ``score``'s position (scale 1 only)."""
+    if score.hypothesis != (1.0, 0.0) or acc.plain_sum is None:
+        return None
+    values = _bin_values(acc.tile(score.hypothesis, plain=True), layout, score.flipped)
+    return _aligned_soft(values, layout, score.flipped, score.offset)
+
+
 def score_key(acc: FoldAccumulator, layout: Layout, flips: bool) -> Score | None:
     """Scan every scale, flip, sub-pixel offset and cyclic shift for the pilot of ``layout``."""
     period = acc.period
-    ky_i, kx_i, kx_m = _reference(layout)
-    # 2x2 averaging samples the full-resolution tile at x = 2u + 0.5: a fixed phase offset.
-    ref_phase = layout.phase + np.pi * (layout.ky + layout.kx) / layout.tile
-    ref = np.exp(-1j * ref_phase)
+    ky_i, _, _ = _reference(layout)
+    ref = _reference_rotor(layout)
     pilot = layout.pilot
     best: Score | None = None
     n_tests = 0
@@ -423,9 +489,9 @@ def score_key(acc: FoldAccumulator, layout: Layout, flips: bool) -> Score | None
         if hypothesis not in acc.sums:
             continue
         scale, angle = hypothesis
-        spectrum = np.fft.fft2(acc.tile(hypothesis))
+        tile = acc.tile(hypothesis)
         for flipped in (False, True) if flips else (False,):
-            values = spectrum[ky_i, kx_m if flipped else kx_i]
+            values = _bin_values(tile, layout, flipped)
             magnitude = np.abs(values)
             unit = np.divide(values, magnitude, out=np.zeros_like(values), where=magnitude > 1e-12)
             aligned = unit * ref  # ~ exp(i * linear phase of the shift) when marked
@@ -445,13 +511,12 @@ def score_key(acc: FoldAccumulator, layout: Layout, flips: bool) -> Score | None
                 z = float(corr.flat[flat_index]) / sigma
                 if best is None or z > best.z:
                     sy, sx = divmod(flat_index, period)
-                    phase = 2j * np.pi * (layout.ky * (sy + dy) + kx_ramp * (sx + dx)) / period
-                    raw = values * ref * np.exp(phase)  # aligned, amplitudes kept
-                    soft = _soft_bits(raw, layout)
-                    best = Score(z, scale, (sy, sx), flipped, angle, soft, 0)
+                    offset = (sy + dy, sx + dx)
+                    soft = _aligned_soft(values, layout, flipped, offset)
+                    best = Score(z, scale, (sy, sx), flipped, angle, soft, 0, offset)
     if best is None:
         return None
-    return Score(best.z, best.scale, best.shift, best.flipped, best.angle, best.soft, n_tests)
+    return replace(best, n_tests=n_tests)
 
 
 def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
@@ -461,14 +526,12 @@ def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
     """
     if (1.0, 0.0) not in acc.sums:
         return None
-    ky_i, kx_i, _ = _reference(layout)
-    ref_phase = layout.phase + np.pi * (layout.ky + layout.kx) / layout.tile
-    values = np.fft.fft2(acc.tile((1.0, 0.0)))[ky_i, kx_i][layout.pilot]
+    values = _bin_values(acc.tile((1.0, 0.0)), layout, False)[layout.pilot]
     magnitude = np.abs(values)
     valid = magnitude > 1e-12
     if int(np.count_nonzero(valid)) < 16:
         return None
-    aligned = values[valid] / magnitude[valid] * np.exp(-1j * ref_phase[layout.pilot][valid])
+    aligned = values[valid] / magnitude[valid] * _reference_rotor(layout)[layout.pilot][valid]
     return float(np.sum(aligned.real) / math.sqrt(np.count_nonzero(valid) / 2.0))
 
 
@@ -548,10 +611,9 @@ class StreamDetector:
             p = p_value(score.z, n_tests)
             detected = p < self.config.p_threshold
             payload_hex: str | None = None
+            soft = score.soft
             if detected:
-                id_bits = decode_payload(score.soft, layout.mac_key, layout.scramble)
-                if id_bits is not None:
-                    payload_hex = Payload.from_array(id_bits).to_hex()
+                payload_hex, soft = self._read_payload(layout, score)
             reading = WatermarkReading(
                 detected=detected,
                 p_value=p,
@@ -566,7 +628,7 @@ class StreamDetector:
                 flipped=score.flipped,
                 angle=score.angle,
                 hypotheses=n_tests,
-                bit_reliability=float(np.mean(np.abs(score.soft))),
+                bit_reliability=float(np.mean(np.abs(soft))),
             )
             if best_reading is None or _better(reading, best_reading):
                 best_reading = reading
@@ -575,6 +637,25 @@ class StreamDetector:
                 "too little usable signal in the clip", METHOD, key_id, self.acc.frames_used
             )
         return best_reading
+
+    def _read_payload(
+        self, layout: Layout, score: Score
+    ) -> tuple[str | None, npt.NDArray[np.float64]]:
+        """(payload hex or None, the soft values it came from) at a detected position.
+
+        The whitened residual is read first, then the plain one (scale 1 only). Each read is
+        checked by the 16-bit MAC, so trying two readings makes a wrong id pass with probability
+        about 2 * 2**-16 instead of 2**-16, and only once a mark was already detected.
+        """
+        candidates = [score.soft]
+        plain = plain_soft(self.acc, layout, score)
+        if plain is not None:
+            candidates.append(plain)
+        for soft in candidates:
+            id_bits = decode_payload(soft, layout.mac_key, layout.scramble)
+            if id_bits is not None:
+                return Payload.from_array(id_bits).to_hex(), soft
+        return None, score.soft
 
     def reading(self) -> WatermarkReading:
         """The reading so far (scores the latest frames if no checkpoint covered them)."""
