@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reelproof-installed
 DATA_STAMP := data/.fetched
 
-.PHONY: demo test test-fast quality install data eval clean
+.PHONY: demo test test-fast quality install data data-extra eval clean
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ data: $(DATA_STAMP)
 
 $(DATA_STAMP): scripts/fetch_data.py
 	$(PYTHON) scripts/fetch_data.py data
+
+# More real sources for the detector corpus (Debian opencv-doc, 96 MB; needs apt and PyAV).
+data-extra: $(STAMP)
+	$(PY) scripts/fetch_data.py --extra data
 
 demo: $(STAMP)
 	$(VENV)/bin/reelproof demo

@@ -88,3 +88,14 @@ def test_frame_sets_equal_separate_samplings(bikes_mp4: Path) -> None:
         assert np.array_equal(chunk.timestamps, alone.timestamps)
     with pytest.raises(InputError):
         sample_frame_sets(bikes_mp4, ())
+
+
+def test_on_frame_sees_each_returned_frame_once_in_order(bikes_mp4: Path) -> None:
+    seen: list[tuple[int, np.ndarray]] = []
+    chunk = sample_frames(bikes_mp4, 12, on_frame=lambda row, frame: seen.append((row, frame)))
+    assert [row for row, _ in seen] == list(range(len(chunk)))
+    for row, frame in seen:
+        assert np.array_equal(frame, chunk.frames[row])  # still valid after the call
+        assert not frame.flags.writeable
+        with pytest.raises(ValueError):
+            frame[0, 0, 0] = 0

@@ -116,3 +116,48 @@ def test_shipped_default_weights_load_and_score_real_footage(carphone_mp4: Path)
     score = det.score_file(carphone_mp4, max_frames=8)
     assert score.p_synthetic is not None and score.frames_used == 8
     assert score.model.startswith("reelproof-default@")
+
+
+def test_score_file_with_early_features_equals_the_batch_path(
+    tiny_detector: ClipDetector, tmp_path: Path
+) -> None:
+    """Features started during decoding give exactly the batch result, letterbox or not."""
+    from reelproof.detector.early import frame_independent
+    from reelproof.detector.sampling import sample_frames
+
+    assert frame_independent(tiny_detector.extractor)
+    frames = camera_like_frames(seed=21)
+    plain = write_mp4(tmp_path / "plain.mp4", frames)
+    # Bars on the first frame only: the early guess (from that frame) is wrong and is dropped.
+    late = np.zeros((frames.shape[0], 128 + 64, 128, 3), np.uint8)
+    late[:, 32:160] = frames
+    late[1:, :32] = frames[1:, :32]
+    late[1:, 160:] = frames[1:, -32:]
+    first, clip = find_content_box(to_luma(late[:1])), find_content_box(to_luma(late))
+    assert first != clip  # so this case really takes the fallback
+    boxed = write_mp4(tmp_path / "late_bars.mp4", late)
+    for path in (plain, boxed):
+        got = tiny_detector.score_file(path)
+        sampled, stamps, fps = sample_frames(path, tiny_detector.config.max_frames)
+        want = tiny_detector.score_frames(sampled, fps, stamps)
+        assert got.p_synthetic == want.p_synthetic and got.segments == want.segments
+
+
+def test_early_features_are_used_only_for_the_final_box(tiny_detector: ClipDetector) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reelproof.detector.early import EarlyFeatures
+
+    frames = camera_like_frames(seed=22)
+    extractor = tiny_detector.extractor
+    with ThreadPoolExecutor(2) as pool:
+        early = EarlyFeatures(extractor, pool, min_side=64)
+        for row, frame in enumerate(frames):
+            early.add(row, frame)
+        box = find_content_box(to_luma(frames[:1]))
+        got = early.result(box, frames.shape[0])
+        assert got is not None
+        np.testing.assert_array_equal(got, extractor.extract(frames))
+        assert early.result(box, frames.shape[0] + 1) is None  # a frame is missing
+        moved = type(box)(box.top + 16, box.bottom, box.left, box.right)
+        assert early.result(moved, frames.shape[0]) is None

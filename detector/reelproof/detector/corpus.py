@@ -38,7 +38,17 @@ UInt8Array = npt.NDArray[np.uint8]
 
 CLIP_FRAMES = 16
 SCENE_CUT = 40.0  # mean absolute frame difference that marks a cut
-PHOTO_GROUPS = {"motorcycle_left": "motorcycle", "motorcycle_right": "motorcycle"}
+# Photos of one scene share a source id, so a split never puts one view in training and the
+# other in evaluation.
+PHOTO_GROUPS = {
+    "motorcycle_left": "motorcycle",
+    "motorcycle_right": "motorcycle",
+    "aero1": "aero",
+    "aero3": "aero",
+}
+# Larger photos are centre-cropped (never resized: resampling would add a trace) so decoder
+# reconstruction of the big opencv-doc photos stays cheap.
+MAX_PHOTO_SIDE = 768
 ENCODE_PRESET = "fast"
 
 
@@ -106,6 +116,9 @@ def photo_source(path: Path, n_frames: int = CLIP_FRAMES) -> SourceClip:
     with Image.open(path) as image:
         rgb = np.asarray(image.convert("RGB"))
     margin = n_frames
+    keep_h, keep_w = (min(side, MAX_PHOTO_SIDE + margin) for side in rgb.shape[:2])
+    top, left = (rgb.shape[0] - keep_h) // 2, (rgb.shape[1] - keep_w) // 2
+    rgb = rgb[top : top + keep_h, left : left + keep_w]
     h = (rgb.shape[0] - margin) // 16 * 16
     w = (rgb.shape[1] - margin) // 16 * 16
     frames = np.stack([rgb[i : i + h, i : i + w] for i in range(n_frames)])
@@ -120,7 +133,8 @@ def photo_source(path: Path, n_frames: int = CLIP_FRAMES) -> SourceClip:
 
 
 def real_sources(data_dir: Path) -> list[SourceClip]:
-    """All real clips from ``data_dir`` (``video/*.mp4`` and ``photos/*``).
+    """All real clips from ``data_dir`` (``video/*.mp4`` and ``photos/*``; ``make data-extra``
+    adds the opencv-doc photos and videos).
 
     Raises:
         ConfigError: the data folder is missing (run ``make data``).
