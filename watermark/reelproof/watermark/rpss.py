@@ -141,12 +141,18 @@ def block_activity(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return np.asarray(activity, dtype=np.float32).reshape(hb, wb)
 
 
+# The floor is set from the nominal pattern RMS; over a real frame (partial tiles, the int16
+# quantisation of pattern x gain) the measured PSNR can land a few hundredths of a dB below it
+# (41.99 dB on the benchmark's synthetic 720p clip), so the floor aims this much higher.
+_PSNR_MARGIN_DB = 0.1
+
+
 def block_gain(frame: npt.NDArray[np.uint8], config: RpSsConfig) -> npt.NDArray[np.float32]:
     """Per-block amplitude (8-bit levels of pattern RMS) from the texture mask and the PSNR floor."""
     act = block_activity(frame)
     mask = np.clip(act / config.act_ref, config.mask_floor, config.mask_cap)
     gain = _box_mean(mask.astype(np.float32), 3) * np.float32(config.base_rms * config.strength)
-    target_mse = 255.0**2 / 10.0 ** (config.min_psnr / 10.0)
+    target_mse = 255.0**2 / 10.0 ** ((config.min_psnr + _PSNR_MARGIN_DB) / 10.0)
     mse = float(np.mean(gain.astype(np.float64) ** 2)) + 1.0 / 12.0
     if mse > target_mse:
         gain *= np.float32(math.sqrt(max(target_mse - 1.0 / 12.0, 1e-3) / (mse - 1.0 / 12.0)))
