@@ -119,3 +119,26 @@ def test_train_command_writes_a_loadable_model(
     assert body["steps"] == 2.0
     pipe = tinyvid.load_pipeline(out)
     assert tuple(pipe.transformer.config.patch_size) == tinyvid.TinyVidConfig().patch
+
+
+def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:
+    import torch
+
+    from reelproof.generator import scenes
+    from reelproof.generator.training import object_masks, weighted_mse
+
+    spec = scenes.SceneSpec("red", "square", "left", "gray")
+    clip = scenes.render_scene(spec, np.random.default_rng(0), 4, 32)
+    masks = object_masks(clip[None], [spec], 1)
+    assert masks.shape == (1, 4, 32, 32)
+    # The square's side is about 2 * 0.9 * 0.17 of the frame: ~9-10% of the pixels.
+    assert 0.06 < masks.mean() < 0.14
+    assert np.all(masks[0, :, 0, 0] == 0)  # a corner is background
+    pred = torch.zeros((1, 3, 4, 32, 32))
+    target = torch.zeros_like(pred)
+    target[:, :, :, :8, :8] = 1.0  # all error in one corner block (background there)
+    plain = weighted_mse(pred, target, None)
+    assert float(plain) == pytest.approx(float(torch.nn.functional.mse_loss(pred, target)))
+    on_shape = torch.from_numpy(masks).float()[:, None]
+    weighted = weighted_mse(pred, target, 1.0 + 6.0 * on_shape)
+    assert float(weighted) < float(plain)  # the error is off the shape: it counts less

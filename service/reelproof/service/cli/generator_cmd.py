@@ -39,6 +39,9 @@ def train_command(
         file_okay=False,
         help="Continue from this checkpoint folder's weights instead of a random start.",
     ),
+    object_weight: float = typer.Option(
+        0.0, "--object-weight", min=0.0, help="Extra loss weight on the shape's pixels."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
@@ -52,6 +55,7 @@ def train_command(
         stop_at=stop_at,
         threads=threads,
         init_from=str(init_from) if init_from else "",
+        object_weight=object_weight,
     )
 
     def log(line: str) -> None:
