@@ -42,8 +42,6 @@ BACKBONES: Registry[FeatureExtractor] = Registry("backbone")
 class ForensicExtractor:
     """Concatenated forensic feature groups (see ``features.py``)."""
 
-    frame_independent = True  # each row depends on its frame alone (see ``early.py``)
-
     def __init__(self, name: str, groups: tuple[str, ...]) -> None:
         self.name = name
         self.groups = groups

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,6 @@ import numpy.typing as npt
 
 from reelproof.core import InputError, Result
 from reelproof.detector.backbones import FeatureExtractor
-from reelproof.detector.early import EarlyFeatures, frame_independent
-from reelproof.detector.features import FEATURE_THREADS
 from reelproof.detector.frames import find_content_box, to_luma
 
 FloatArray = npt.NDArray[np.float64]
@@ -177,7 +174,6 @@ class ClipDetector:
         frames: npt.NDArray[np.uint8],
         fps: float,
         timestamps: npt.NDArray[np.float64] | None = None,
-        early: EarlyFeatures | None = None,
     ) -> DetectorScore:
         """Score sampled frames of one clip.
 
@@ -185,8 +181,6 @@ class ClipDetector:
             frames: (T, H, W, 3) uint8 RGB (also accepted: (T, H, W) or (T, H, W, 1) gray).
             fps: frame rate, used for segment times when ``timestamps`` is None.
             timestamps: optional (T,) float64 presentation times in seconds.
-            early: features already started on these frames while they were decoded
-                (``score_file``); used only if they match what this call would compute.
 
         Returns:
             The clip's ``DetectorScore``.
@@ -197,9 +191,7 @@ class ClipDetector:
             if timestamps is not None
             else np.arange(frames.shape[0], dtype=np.float64) / float(fps)
         )
-        feats, usable, reason = clip_features(
-            self.extractor, frames, self.config.min_side, early=early
-        )
+        feats, usable, reason = clip_features(self.extractor, frames, self.config.min_side)
         if reason is not None:
             return self._undecided(reason)
         frame_p = self.frame_probabilities(feats[usable])
@@ -226,16 +218,8 @@ class ClipDetector:
         from reelproof.detector.sampling import sample_frames
 
         budget = max_frames or self.config.max_frames
-        if not frame_independent(self.extractor):
-            frames, stamps, fps = sample_frames(Path(path), budget)
-            return self.score_frames(frames, fps, stamps)
-        pool = ThreadPoolExecutor(max_workers=FEATURE_THREADS)
-        try:
-            early = EarlyFeatures(self.extractor, pool, self.config.min_side)
-            frames, stamps, fps = sample_frames(Path(path), budget, on_frame=early.add)
-            return self.score_frames(frames, fps, stamps, early=early)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        frames, stamps, fps = sample_frames(Path(path), budget)
+        return self.score_frames(frames, fps, stamps)
 
     def _segments(self, frame_p: FloatArray, stamps: FloatArray) -> tuple[Segment, ...]:
         length = self.config.segment_seconds
@@ -277,10 +261,7 @@ class ClipDetector:
 
 
 def clip_features(
-    extractor: FeatureExtractor,
-    frames: npt.NDArray[np.uint8],
-    min_side: int,
-    early: EarlyFeatures | None = None,
+    extractor: FeatureExtractor, frames: npt.NDArray[np.uint8], min_side: int
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], str | None]:
     """Features of one clip's frames, exactly as training and scoring both compute them.
 
@@ -304,10 +285,8 @@ def clip_features(
             f"under {min_side} pixels"
         )
         return np.zeros((n, extractor.dim), np.float32), np.zeros(n, bool), reason
-    feats = early.result(box, n) if early is not None else None
-    if feats is None:
-        cropped = np.ascontiguousarray(frames[:, box.top : box.bottom, box.left : box.right])
-        feats = extractor.extract(cropped)
+    cropped = np.ascontiguousarray(frames[:, box.top : box.bottom, box.left : box.right])
+    feats = extractor.extract(cropped)
     usable: npt.NDArray[np.bool_] = np.asarray(np.isfinite(feats).all(axis=1))
     if not usable.any():
         return feats, usable, "no textured area: frames are flat or blank"

@@ -9,14 +9,10 @@ import numpy.typing as npt
 
 from reelproof.core.io import DEFAULT_LIMITS, MediaLimits
 from reelproof.core.io import sample_frames as _core_sample
-from reelproof.core.io.sampler import FrameCallback
 
 
 def sample_frames(
-    path: Path,
-    max_frames: int,
-    limits: MediaLimits = DEFAULT_LIMITS,
-    on_frame: FrameCallback | None = None,
+    path: Path, max_frames: int, limits: MediaLimits = DEFAULT_LIMITS
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64], float]:
     """Up to ``max_frames`` frames spread evenly over a video (first and last included).
 
@@ -28,12 +24,11 @@ def sample_frames(
         path: local video file.
         max_frames: frame budget (>= 1).
         limits: media limits for probing and decoding.
-        on_frame: called with (row, frame) as each kept frame is decoded (see the core sampler).
 
     Returns:
         (frames (T, H, W, 3) uint8 RGB, timestamps (T,) float64 seconds, fps) with
         1 <= T <= max_frames.
     """
-    chunk = _core_sample(path, max_frames, limits, on_frame=on_frame)
+    chunk = _core_sample(path, max_frames, limits)
     assert chunk.fps is not None  # always set by the sampler
     return chunk.frames, chunk.timestamps, float(chunk.fps)

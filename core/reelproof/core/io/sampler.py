@@ -13,14 +13,13 @@ frame nearest its target. Only the kept frames are converted to RGB.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from reelproof.core.clip import FrameArray
 from reelproof.core.errors import InputError
 from reelproof.core.io._safety import av_errors
 from reelproof.core.io.colour import SourceColour
@@ -37,9 +36,6 @@ from reelproof.core.io.reader import (
     to_rgb,
 )
 
-# ``on_frame(row, frame)``: one sampled frame, as soon as it is decoded (see ``sample_frames``).
-FrameCallback = Callable[[int, FrameArray], None]
-
 
 def sample_frames(
     path: str | os.PathLike[str],
@@ -48,7 +44,6 @@ def sample_frames(
     *,
     within_frames: int | None = None,
     skip_nonref: bool = True,
-    on_frame: FrameCallback | None = None,
 ) -> FrameChunk:
     """Up to ``count`` frames spread evenly over a video, first and last frame included.
 
@@ -65,9 +60,6 @@ def sample_frames(
         within_frames: sample only the first ``within_frames`` frames (``None``: all).
         skip_nonref: let the decoder skip non-reference frames (ignored for variable frame
             rate, where an index cannot be told from a timestamp). Off: every frame is decoded.
-        on_frame: called as ``on_frame(row, frame)`` as soon as each returned frame is decoded
-            and converted (rows in order, ``frame`` a read-only (H, W, 3) view that stays
-            valid), so a caller can start work on it while later frames are still decoding.
 
     Returns:
         One ``FrameChunk``: frames (n, H, W, 3) uint8 RGB, timestamps (n,) float64 seconds,
@@ -78,12 +70,7 @@ def sample_frames(
         MediaDecodeError / LimitExceededError / UnsupportedMediaError: as ``iter_chunks``.
     """
     return sample_frame_sets(
-        path,
-        (count,),
-        limits,
-        within_frames=within_frames,
-        skip_nonref=skip_nonref,
-        on_frame=on_frame,
+        path, (count,), limits, within_frames=within_frames, skip_nonref=skip_nonref
     )[0]
 
 
@@ -94,7 +81,6 @@ def sample_frame_sets(
     *,
     within_frames: int | None = None,
     skip_nonref: bool = True,
-    on_frame: FrameCallback | None = None,
 ) -> tuple[FrameChunk, ...]:
     """Several uniform samplings of one video from a single decode pass.
 
@@ -103,7 +89,6 @@ def sample_frame_sets(
     decoded once: for callers that need, say, a classifier's frames and a fingerprint's.
 
     Args / Raises: as ``sample_frames``; ``counts`` holds one frame count (>= 1) per sampling.
-    ``on_frame`` sees the rows of the union of the samplings (with one count: its rows).
 
     Returns:
         One ``FrameChunk`` per count, in order (frames shared between samplings are copies).
@@ -120,7 +105,7 @@ def sample_frame_sets(
         wanted = [_targets(total, count) for count in counts]
         union = sorted({t for targets in wanted for t in targets})
         skip = skip_nonref and not info.is_vfr and total > 0
-        keeper = _sample(container, stream, info, limits, union, skip, on_frame)
+        keeper = _sample(container, stream, info, limits, union, skip)
     finally:
         container.close()
     return tuple(keeper.chunk([keeper.slot_of[t] for t in targets]) for targets in wanted)
@@ -143,11 +128,8 @@ class _Decoded:
 class _Keeper:
     """Converts and stores the frames chosen for the targets, once each."""
 
-    def __init__(
-        self, info: MediaInfo, limits: MediaLimits, slots: int, on_frame: FrameCallback | None
-    ) -> None:
+    def __init__(self, info: MediaInfo, limits: MediaLimits, slots: int) -> None:
         self.info = info
-        self.on_frame = on_frame
         self.limits = limits
         self.frames = np.empty((slots, info.height, info.width, 3), np.uint8)
         self.stamps = np.empty(slots, np.float64)
@@ -165,10 +147,6 @@ class _Keeper:
         self.frames[self.kept] = rgb[: self.info.height, : self.info.width]
         self.stamps[self.kept] = chosen.stamp
         self.indices[self.kept] = chosen.index
-        if self.on_frame is not None:
-            view = self.frames[self.kept].view()
-            view.flags.writeable = False
-            self.on_frame(self.kept, view)
         self.kept += 1
 
     def trim(self) -> None:
@@ -202,9 +180,8 @@ def _sample(
     limits: MediaLimits,
     targets: list[int],
     skip: bool,
-    on_frame: FrameCallback | None = None,
 ) -> _Keeper:
-    keeper = _Keeper(info, limits, len(targets), on_frame)
+    keeper = _Keeper(info, limits, len(targets))
     counter = DecodeCounter()
     prev: _Decoded | None = None
     pending = 0  # position in ``targets`` of the next target to serve
