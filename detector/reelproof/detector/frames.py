@@ -73,8 +73,9 @@ def find_content_box(luma: FloatArray) -> ContentBox:
         The content box; the whole frame when no bars are found.
     """
     _, height, width = luma.shape
-    rows = _content_range(luma.mean(axis=(0, 2)), luma.std(axis=(0, 2)))
-    cols = _content_range(luma.mean(axis=(0, 1)), luma.std(axis=(0, 1)))
+    (row_mean, row_std), (col_mean, col_std) = _profile(luma, 1), _profile(luma, 0)
+    rows = _content_range(row_mean, row_std)
+    cols = _content_range(col_mean, col_std)
     top, bottom = rows if rows else (0, height)
     left, right = cols if cols else (0, width)
     # Snap inwards to the grid: keeps codec-block phase aligned and drops the bar edge itself.
@@ -87,6 +88,27 @@ def find_content_box(luma: FloatArray) -> ContentBox:
     if right < width:
         right = max(left, right - 2)
     return ContentBox(top=top, bottom=bottom, left=left, right=right)
+
+
+def _profile(luma: FloatArray, dim: int) -> tuple[FloatArray, FloatArray]:
+    """Mean and standard deviation of each row (``dim`` 1) or column (``dim`` 0) over frames.
+
+    One pass of OpenCV sums per frame (float64 accumulators) instead of numpy's two-pass
+    variance over the whole (N, H, W) stack, which cost 50 ms on 8 frames of 720p.
+    """
+    import cv2  # deferred: the CLI imports this module without scoring anything
+
+    total = total_sq = None
+    for frame in luma:
+        frame = np.ascontiguousarray(frame, dtype=np.float32)
+        part = cv2.reduce(frame, dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F).ravel()
+        part_sq = cv2.reduce(cv2.multiply(frame, frame), dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F)
+        total = part if total is None else total + part
+        total_sq = part_sq.ravel() if total_sq is None else total_sq + part_sq.ravel()
+    count = luma.shape[0] * luma.shape[1 + dim]  # values summed into each entry
+    mean = total / count
+    var = np.maximum(total_sq / count - mean * mean, 0.0)
+    return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
 
 
 def _content_range(mean: FloatArray, std: FloatArray) -> tuple[int, int] | None:

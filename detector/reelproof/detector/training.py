@@ -21,7 +21,7 @@ import numpy.typing as npt
 from reelproof.core import ConfigError
 from reelproof.detector.backbones import FeatureExtractor, create_backbone
 from reelproof.detector.datasets import LabeledVideo
-from reelproof.detector.heads import create_head
+from reelproof.detector.heads import HEAD_GRIDS, create_head
 from reelproof.detector.metrics import binary_metrics
 from reelproof.detector.model import ClipDetector, DetectorConfig, _logit, clip_features
 from reelproof.detector.sampling import sample_frames
@@ -138,6 +138,7 @@ def fit_frame_model(
     y: npt.NDArray[np.int64],
     groups: npt.NDArray[Any],
     config: DetectorConfig,
+    params: dict[str, float] | None = None,
 ) -> tuple[Any, npt.NDArray[np.float64]]:
     """Fit the calibrated frame head; also return out-of-fold frame probabilities.
 
@@ -152,7 +153,7 @@ def fit_frame_model(
 
     splits = grouped_splits(groups, y, config.folds)
     model = CalibratedClassifierCV(
-        create_head(config.head, random_state=config.seed),
+        create_head(config.head, random_state=config.seed, **(params or {})),
         method="sigmoid",
         cv=splits,
         ensemble=True,
@@ -166,6 +167,47 @@ def fit_frame_model(
     for (_train, test), member in zip(splits, model.calibrated_classifiers_, strict=True):
         oof[test] = member.predict_proba(x[test])[:, 1]
     return model, oof
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """One fitted frame model with its out-of-fold clip scores."""
+
+    model: Any
+    params: dict[str, float]
+    oof: npt.NDArray[np.float64]  # (F,) out-of-fold frame probabilities
+    z: npt.NDArray[np.float64]  # (V,) pooled out-of-fold logits
+    calibrator: tuple[float, float]
+    log_loss: float
+
+
+def _fit_and_score(
+    features: VideoFeatures, config: DetectorConfig, params: dict[str, float]
+) -> _Fitted:
+    """Fit with ``params``; score by class-balanced out-of-fold clip log loss."""
+    frame_model, oof = fit_frame_model(
+        features.X, features.y_frames, features.groups(), config, params
+    )
+    z = pool_logits(oof, features.video, len(features.videos))
+    yv = features.y_videos
+    slope, intercept = fit_clip_calibrator(z, yv)
+    p = np.clip(1.0 / (1.0 + np.exp(-(slope * z + intercept))), 1e-6, 1.0 - 1e-6)
+    weights = _balanced_weights(yv)
+    losses = -(yv * np.log(p) + (1 - yv) * np.log(1.0 - p))
+    loss = float(np.sum(weights * losses) / np.sum(weights))
+    return _Fitted(frame_model, params, oof, z, (slope, intercept), loss)
+
+
+def select_frame_model(features: VideoFeatures, config: DetectorConfig) -> _Fitted:
+    """Fit every setting of the head's grid (``HEAD_GRIDS``) and keep the best.
+
+    The criterion is the class-balanced log loss of out-of-fold clip probabilities, so the
+    choice uses the training data only (never a held-out source) and rewards calibration as
+    well as separation.
+    """
+    grid = HEAD_GRIDS.get(config.head, ({},))
+    fits = [_fit_and_score(features, config, dict(params)) for params in grid]
+    return min(fits, key=lambda fit: fit.log_loss)
 
 
 def pool_logits(
@@ -227,11 +269,11 @@ def fit_detector(
     """
     extractor = extractor or create_backbone(config.backbone)
     y = features.y_frames
-    frame_model, oof = fit_frame_model(features.X, y, features.groups(), config)
+    fitted = select_frame_model(features, config)
+    frame_model, oof, z = fitted.model, fitted.oof, fitted.z
+    slope, intercept = fitted.calibrator
     n = len(features.videos)
-    z = pool_logits(oof, features.video, n)
     yv = features.y_videos
-    slope, intercept = fit_clip_calibrator(z, yv)
     p_video = 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
     thresholds = choose_thresholds(p_video, yv, config.target_fpr, config.target_fnr)
     full_card = {
@@ -253,6 +295,9 @@ def fit_detector(
             "video": binary_metrics(yv, p_video, weights="balanced").to_dict(),
         },
         "thresholds": {"low": thresholds[0], "high": thresholds[1]},
+        "head_params": fitted.params,
+        "head_selection": "best out-of-fold clip log loss over "
+        + repr([dict(params) for params in HEAD_GRIDS.get(config.head, ({},))]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
