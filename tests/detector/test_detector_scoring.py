@@ -116,3 +116,17 @@ def test_shipped_default_weights_load_and_score_real_footage(carphone_mp4: Path)
     score = det.score_file(carphone_mp4, max_frames=8)
     assert score.p_synthetic is not None and score.frames_used == 8
     assert score.model.startswith("reelproof-default@")
+
+
+def test_rounded_luma_finds_the_same_bars() -> None:
+    """The letterbox search runs on rounded uint8 luma (fast); it agrees with float luma."""
+    from reelproof.detector.frames import gray_u8
+
+    frames = camera_like_frames(seed=13)
+    boxed = np.zeros((frames.shape[0], 128 + 64, 128 + 32, 3), np.uint8)
+    boxed[:, 32:160, 16:144] = frames
+    gray, luma = gray_u8(boxed), to_luma(boxed)
+    assert gray.dtype == np.uint8 and gray.shape == luma.shape
+    assert np.abs(gray.astype(np.float32) - luma).max() <= 0.5 + 1e-3
+    assert find_content_box(gray) == find_content_box(luma)
+    assert find_content_box(gray).top >= 32

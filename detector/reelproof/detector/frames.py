@@ -63,11 +63,30 @@ def to_luma(frames: UInt8Array) -> FloatArray:
     return np.asarray(luma, dtype=np.float32).reshape(arr.shape[:-1])
 
 
-def find_content_box(luma: FloatArray) -> ContentBox:
+def gray_u8(frames: UInt8Array) -> UInt8Array:
+    """BT.601 luma of RGB frames rounded to uint8 (OpenCV), for decisions that need no
+    sub-level precision such as finding letterbox bars: about 15x faster than ``to_luma``,
+    whose float32 output the features use.
+
+    Args:
+        frames: (H, W, 3) or (N, H, W, 3) uint8 RGB.
+
+    Returns:
+        (H, W) or (N, H, W) uint8.
+    """
+    import cv2  # deferred: the CLI imports this module without scoring anything
+
+    arr = np.asarray(frames)
+    if arr.ndim == 3:
+        return np.asarray(cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2GRAY))
+    return np.stack([gray_u8(frame) for frame in arr]) if len(arr) else arr[..., 0]
+
+
+def find_content_box(luma: FloatArray | UInt8Array) -> ContentBox:
     """Locate the picture inside black bars, with its origin snapped onto the patch grid.
 
     Args:
-        luma: (N, H, W) float32 luma of a few frames of one clip.
+        luma: (N, H, W) luma of a few frames of one clip (float32, or uint8 from ``gray_u8``).
 
     Returns:
         The content box; the whole frame when no bars are found.
@@ -90,7 +109,7 @@ def find_content_box(luma: FloatArray) -> ContentBox:
     return ContentBox(top=top, bottom=bottom, left=left, right=right)
 
 
-def _profile(luma: FloatArray, dim: int) -> tuple[FloatArray, FloatArray]:
+def _profile(luma: FloatArray | UInt8Array, dim: int) -> tuple[FloatArray, FloatArray]:
     """Mean and standard deviation of each row (``dim`` 1) or column (``dim`` 0) over frames.
 
     One pass of OpenCV sums per frame (float64 accumulators) instead of numpy's two-pass

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from reelproof.core import InputError, Result
 from reelproof.detector.backbones import FeatureExtractor
-from reelproof.detector.frames import find_content_box, to_luma
+from reelproof.detector.frames import find_content_box, gray_u8
 
 FloatArray = npt.NDArray[np.float64]
 LOGIT_CLIP = 8.0
@@ -277,7 +277,7 @@ def clip_features(
         is usable (None when some are).
     """
     frames = _as_rgb(frames)
-    box = find_content_box(to_luma(frames[:: max(1, frames.shape[0] // 8)]))
+    box = find_content_box(gray_u8(frames[:: max(1, frames.shape[0] // 8)]))
     n = frames.shape[0]
     if min(box.height, box.width) < min_side:
         reason = (

@@ -261,10 +261,17 @@ def no_frame_error(info: MediaInfo) -> MediaDecodeError:
     )
 
 
+# More frame threads than cores: with non-reference frames skipped, each frame waits on the
+# decoding progress of the one before, so a thread is often idle; more frames in flight keep
+# the cores busy. Sampling 16 frames of a 10-s 720p one-slice clip on 2 cores: 0.82 s with
+# FFmpeg's default (cores + 1 threads), 0.71-0.73 s with 6-12 (median of 9 runs).
+_FRAME_THREADS = min(16, 4 * (os.cpu_count() or 1))
+
+
 def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
     cc = stream.codec_context
     cc.thread_type = "AUTO"  # frame + slice threads (PyAV defaults to slice threads only)
-    cc.thread_count = 0
+    cc.thread_count = _FRAME_THREADS
     options = {"max_pixels": str(limits.max_pixels_per_frame)}
     if limits.strict_decode:
         options["err_detect"] = "explode"
@@ -284,6 +291,7 @@ def _prefer_slice_threads(stream: Any, packet: Any) -> None:
     if stream.codec_context.name != "h264" or _h264_slices(packet, stream) < 2:
         return
     stream.codec_context.thread_type = "SLICE"
+    stream.codec_context.thread_count = os.cpu_count() or 1  # one per core
 
 
 def _h264_slices(packet: Any, stream: Any) -> int:
