@@ -154,7 +154,6 @@ def train(
     prompts = [s.prompt for s in specs]
     t0 = time.monotonic()
     data = render_dataset(specs, cfg.instances_per_scene, cfg.seed, model_cfg)
-    masks = object_masks(data, specs, cfg.instances_per_scene) if cfg.object_weight else None
     log(
         f"rendered {len(data)} clips of {len(specs)} training scenes in {time.monotonic() - t0:.0f}s"
     )
@@ -199,8 +198,10 @@ def train(
             return_dict=False,
         )[0]  # fmt: skip
         weight = None
-        if masks is not None:
-            weight = 1.0 + cfg.object_weight * torch.from_numpy(masks[idx]).float()[:, None]
+        if cfg.object_weight:  # masks of this batch only: the whole set's would take ~400 MB
+            batch_specs = [specs[i // cfg.instances_per_scene] for i in idx]
+            masks = object_masks(data[idx], batch_specs, 1)
+            weight = 1.0 + cfg.object_weight * torch.from_numpy(masks).float()[:, None]
         loss = weighted_mse(pred, noise - x0, weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
