@@ -113,7 +113,17 @@ def test_train_command_writes_a_loadable_model(
     from reelproof.generator import tinyvid
 
     out = tmp_path / "model"
-    args = ["generator", "train", "--out", str(out), "--steps", "2", "--json"]
+    args = [
+        "generator",
+        "train",
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--object-weight",
+        "2",
+        "--json",
+    ]
     assert run(args) == EXIT_OK
     body = _json(capsys)
     assert body["steps"] == 2.0
