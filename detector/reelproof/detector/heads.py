@@ -48,6 +48,11 @@ def _hgb(random_state: int = 0) -> Any:
     )
 
 
+def head_grid(name: str) -> tuple[dict[str, float], ...]:
+    """Settings a training run tries for head ``name`` (one empty setting when it has no grid)."""
+    return HEAD_GRIDS.get(name, ({},))
+
+
 def create_head(name: str, random_state: int = 0, **params: float) -> Any:
     """An unfitted scikit-learn classifier registered as ``name`` (``list_heads()``), with
     optional settings from ``HEAD_GRIDS``."""

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from reelproof.core import ConfigError
 from reelproof.detector.backbones import FeatureExtractor, create_backbone
 from reelproof.detector.datasets import LabeledVideo
-from reelproof.detector.heads import HEAD_GRIDS, create_head
+from reelproof.detector.heads import create_head, head_grid
 from reelproof.detector.metrics import binary_metrics
 from reelproof.detector.model import ClipDetector, DetectorConfig, _logit, clip_features
 from reelproof.detector.sampling import sample_frames
@@ -176,8 +176,8 @@ class _Fitted:
     model: Any
     params: dict[str, float]
     oof: npt.NDArray[np.float64]  # (F,) out-of-fold frame probabilities
-    z: npt.NDArray[np.float64]  # (V,) pooled out-of-fold logits
     calibrator: tuple[float, float]
+    p_video: npt.NDArray[np.float64]  # (V,) calibrated out-of-fold clip probabilities
     log_loss: float
 
 
@@ -185,17 +185,17 @@ def _fit_and_score(
     features: VideoFeatures, config: DetectorConfig, params: dict[str, float]
 ) -> _Fitted:
     """Fit with ``params``; score by class-balanced out-of-fold clip log loss."""
+    from sklearn.metrics import log_loss
+
     frame_model, oof = fit_frame_model(
         features.X, features.y_frames, features.groups(), config, params
     )
     z = pool_logits(oof, features.video, len(features.videos))
     yv = features.y_videos
     slope, intercept = fit_clip_calibrator(z, yv)
-    p = np.clip(1.0 / (1.0 + np.exp(-(slope * z + intercept))), 1e-6, 1.0 - 1e-6)
-    weights = _balanced_weights(yv)
-    losses = -(yv * np.log(p) + (1 - yv) * np.log(1.0 - p))
-    loss = float(np.sum(weights * losses) / np.sum(weights))
-    return _Fitted(frame_model, params, oof, z, (slope, intercept), loss)
+    p_video = 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
+    loss = float(log_loss(yv, p_video, sample_weight=_balanced_weights(yv), labels=[0, 1]))
+    return _Fitted(frame_model, params, oof, (slope, intercept), p_video, loss)
 
 
 def select_frame_model(features: VideoFeatures, config: DetectorConfig) -> _Fitted:
@@ -205,8 +205,7 @@ def select_frame_model(features: VideoFeatures, config: DetectorConfig) -> _Fitt
     choice uses the training data only (never a held-out source) and rewards calibration as
     well as separation.
     """
-    grid = HEAD_GRIDS.get(config.head, ({},))
-    fits = [_fit_and_score(features, config, dict(params)) for params in grid]
+    fits = [_fit_and_score(features, config, dict(params)) for params in head_grid(config.head)]
     return min(fits, key=lambda fit: fit.log_loss)
 
 
@@ -270,11 +269,10 @@ def fit_detector(
     extractor = extractor or create_backbone(config.backbone)
     y = features.y_frames
     fitted = select_frame_model(features, config)
-    frame_model, oof, z = fitted.model, fitted.oof, fitted.z
+    frame_model, oof, p_video = fitted.model, fitted.oof, fitted.p_video
     slope, intercept = fitted.calibrator
     n = len(features.videos)
     yv = features.y_videos
-    p_video = 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
     thresholds = choose_thresholds(p_video, yv, config.target_fpr, config.target_fnr)
     full_card = {
         **(card or {}),
@@ -297,7 +295,7 @@ def fit_detector(
         "thresholds": {"low": thresholds[0], "high": thresholds[1]},
         "head_params": fitted.params,
         "head_selection": "best out-of-fold clip log loss over "
-        + repr([dict(params) for params in HEAD_GRIDS.get(config.head, ({},))]),
+        + repr([dict(params) for params in head_grid(config.head)]),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
