@@ -88,39 +88,3 @@ def test_frame_sets_equal_separate_samplings(bikes_mp4: Path) -> None:
         assert np.array_equal(chunk.timestamps, alone.timestamps)
     with pytest.raises(InputError):
         sample_frame_sets(bikes_mp4, ())
-
-
-def _encode(path: Path, frames: np.ndarray, thread_type: str) -> Path:
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25, options={"crf": "20", "preset": "ultrafast"})
-        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        stream.codec_context.thread_type = thread_type
-        stream.codec_context.thread_count = 2
-        for frame in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(stream.encode(None))
-    return path
-
-
-def test_multi_slice_h264_is_recognised_and_decodes_the_same(
-    bikes_mp4: Path, tmp_path: Path
-) -> None:
-    """Two-slice streams (x264 sliced threads) get slice-threaded decoding: same frames."""
-    import av
-
-    from reelproof.core.io.reader import _h264_slices
-
-    frames = read_clip(bikes_mp4, max_frames=24).frames
-    sliced = _encode(tmp_path / "sliced.mp4", frames, "SLICE")
-    single = _encode(tmp_path / "single.mp4", frames, "FRAME")
-    counts = []
-    for path in (sliced, single):
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            counts.append(_h264_slices(next(iter(container.demux(stream))), stream))
-    assert counts == [2, 1]
-    full = read_clip(sliced, max_frames=24)
-    chunk = sample_frames(sliced, 8)
-    assert np.array_equal(chunk.frames, full.frames[chunk.source_indices])

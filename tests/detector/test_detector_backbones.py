@@ -79,3 +79,25 @@ def test_upsampling_traces_see_a_period_two_pattern() -> None:
     ex = create_backbone("upsampling")
     period2_lap = 2 * 4 + 2  # index of the period-2 phase spread of the Laplacian residual
     assert (ex.extract(fake)[:, period2_lap] > 2 * ex.extract(real)[:, period2_lap]).all()
+
+
+@pytest.mark.parametrize("side", [64, 63])
+def test_mean_power_spectrum_equals_the_full_fft(side: int) -> None:
+    """The real-FFT spectrum, completed by symmetry, is ``|fft2|**2`` averaged over patches."""
+    from reelproof.detector.features import mean_power_spectrum
+
+    patches = np.random.default_rng(side).normal(size=(5, side, side)).astype(np.float32)
+    full = np.mean(np.abs(np.fft.fft2(patches)) ** 2, axis=0)
+    np.testing.assert_allclose(mean_power_spectrum(patches), full, rtol=1e-4, atol=1e-3)
+
+
+def test_letterbox_profile_of_uint8_frames_is_exact() -> None:
+    """The summed-first row/column profile equals a per-frame float64 computation."""
+    from reelproof.detector.frames import _profile
+
+    frames = np.random.default_rng(7).integers(0, 256, size=(8, 36, 52), dtype=np.uint8)
+    wide = frames.astype(np.float64)
+    for dim, axes in ((1, (0, 2)), (0, (0, 1))):
+        mean, std = _profile(frames, dim)
+        np.testing.assert_array_equal(mean, wide.mean(axis=axes).astype(np.float32))
+        np.testing.assert_allclose(std, wide.std(axis=axes), rtol=1e-6)

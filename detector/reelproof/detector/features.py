@@ -79,6 +79,23 @@ def _laplacian(x: FloatArray) -> FloatArray:
     )
 
 
+def mean_power_spectrum(patches: FloatArray) -> npt.NDArray[np.float64]:
+    """Power spectrum ``|FFT2|**2`` of real (P, N, N) patches, averaged over the patches.
+
+    Computed with the real FFT (half the work of ``fft2``) and completed by the symmetry of a
+    real signal's spectrum, ``power[k, l] == power[-k, -l]``.
+
+    Returns:
+        (N, N) power spectrum, laid out like ``np.fft.fft2``'s output.
+    """
+    half = np.fft.rfft2(patches)  # (P, N, N // 2 + 1)
+    power_half = np.mean(half.real * half.real + half.imag * half.imag, axis=0)
+    n = patches.shape[-1]
+    mirror_rows = (-np.arange(n)) % n
+    rest = power_half[mirror_rows, 1 : n - power_half.shape[1] + 1][:, ::-1]
+    return np.concatenate([power_half, rest], axis=1)
+
+
 def residual_stats(patches: FloatArray) -> FloatArray:
     """Noise-residual statistics: scale, tails and quantisation of high-pass residuals.
 
@@ -98,7 +115,10 @@ def residual_stats(patches: FloatArray) -> FloatArray:
     s_dh, s_dv, s_lap = (float(np.sqrt(np.mean(r**2)) + eps) for r in (dh, dv, lap))
     signal = float(patches.std(axis=(1, 2)).mean()) + eps
     lap_flat = lap.ravel()
-    kurt = float(np.mean(lap_flat**4) / (np.mean(lap_flat**2) ** 2 + eps))
+    # Squares by multiplication: numpy's float32 ``x**4`` goes through pow() and cost a quarter
+    # of a 720p frame's feature time.
+    lap_sq = lap_flat * lap_flat
+    kurt = float(np.mean(lap_sq * lap_sq) / (np.mean(lap_sq) ** 2 + eps))
     return np.array(
         [
             np.log(s_dh),
@@ -124,7 +144,7 @@ def azimuthal_spectrum(patches: FloatArray) -> FloatArray:
         (16,) float32: log share of power in 16 radial frequency bins up to Nyquist.
     """
     centred = patches - patches.mean(axis=(1, 2), keepdims=True)
-    power = np.mean(np.abs(np.fft.fft2(centred * _HANN)) ** 2, axis=0)
+    power = mean_power_spectrum(centred * _HANN)
     sums = np.bincount(_RADIAL_INDEX.ravel(), weights=power.ravel(), minlength=RADIAL_BINS + 1)
     counts = np.bincount(_RADIAL_INDEX.ravel(), minlength=RADIAL_BINS + 1)
     profile = sums[:RADIAL_BINS] / np.maximum(counts[:RADIAL_BINS], 1)
@@ -146,7 +166,7 @@ def upsampling_traces(patches: FloatArray) -> FloatArray:
     lap = _laplacian(patches)  # (P, 62, 62): origin shifted by one pixel, same for all patches
     pad = np.zeros((patches.shape[0], PATCH, PATCH), dtype=np.float32)
     pad[:, 1:-1, 1:-1] = lap
-    power = np.mean(np.abs(np.fft.fft2(pad)) ** 2, axis=0)
+    power = mean_power_spectrum(pad)
     col = power.mean(axis=0)  # spectrum along x
     row = power.mean(axis=1)  # spectrum along y
     feats: list[float] = []

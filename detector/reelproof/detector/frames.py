@@ -112,21 +112,28 @@ def find_content_box(luma: FloatArray | UInt8Array) -> ContentBox:
 def _profile(luma: FloatArray | UInt8Array, dim: int) -> tuple[FloatArray, FloatArray]:
     """Mean and standard deviation of each row (``dim`` 1) or column (``dim`` 0) over frames.
 
-    One pass of OpenCV sums per frame (float64 accumulators) instead of numpy's two-pass
-    variance over the whole (N, H, W) stack, which cost 50 ms on 8 frames of 720p.
+    The frames are summed first (OpenCV ``accumulate``/``accumulateSquare``) and reduced once,
+    instead of converting and reducing every frame: 8 frames of 720p in about 5 ms instead of
+    30. For uint8 luma every partial sum is an integer below 2**24, so the float32 sums are
+    exact and the result is the same as summing each frame in float64.
     """
     import cv2  # deferred: the CLI imports this module without scoring anything
 
-    total = total_sq = None
+    first = np.ascontiguousarray(luma[0])
+    acc_type = np.float32 if first.dtype == np.uint8 and luma.shape[0] <= 256 else np.float64
+    total = np.zeros(first.shape, acc_type)
+    total_sq = np.zeros(first.shape, acc_type)
     for frame in luma:
-        frame = np.ascontiguousarray(frame, dtype=np.float32)
-        part = cv2.reduce(frame, dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F).ravel()
-        part_sq = cv2.reduce(cv2.multiply(frame, frame), dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F)
-        total = part if total is None else total + part
-        total_sq = part_sq.ravel() if total_sq is None else total_sq + part_sq.ravel()
+        frame = np.ascontiguousarray(frame)
+        if frame.dtype not in (np.uint8, np.float32, np.float64):
+            frame = frame.astype(np.float32)
+        cv2.accumulate(frame, total)
+        cv2.accumulateSquare(frame, total_sq)
+    sums = cv2.reduce(total, dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F).ravel()
+    sums_sq = cv2.reduce(total_sq, dim, cv2.REDUCE_SUM, dtype=cv2.CV_64F).ravel()
     count = luma.shape[0] * luma.shape[1 + dim]  # values summed into each entry
-    mean = total / count
-    var = np.maximum(total_sq / count - mean * mean, 0.0)
+    mean = sums / count
+    var = np.maximum(sums_sq / count - mean * mean, 0.0)
     return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
 
 

@@ -167,8 +167,8 @@ def _time_720p(cfg: DetectorBenchConfig, log: Log) -> dict[str, Any]:
     """Seconds to score a 10-s 1280x720 H.264 clip with 16 sampled frames (default weights).
 
     Two encodings of the same frames: two slices per frame (what PyAV and ReelProof's writer
-    produce; decoded with slice threads) and one slice per frame (x264 with frame threads, as
-    the ffmpeg command line writes; decoded with frame threads). Both have one keyframe, as
+    produce) and one slice per frame (x264 with frame threads, as the ffmpeg command line
+    writes); the reader decodes both with frame threads. Both have one keyframe, as
     x264's default keyint of 250 gives a 10-s 25-fps clip.
     """
     from reelproof.detector import load_detector
@@ -451,9 +451,9 @@ def _report(
         add(
             "\nThe target row shows the slower clip. Non-reference frames are never decoded and "
             "only the 16 kept frames are converted to RGB, but with one keyframe every reference "
-            "frame is still decoded. Two-slice streams (PyAV's and ReelProof's own writer) are "
-            "decoded with slice threads, one-slice streams (the ffmpeg command line's x264) "
-            f"with frame threads. Measured on {timing['cores']} CPU cores (1-minute load average "
+            "frame is still decoded, by 4 frame threads per core in both slice layouts (PyAV's and "
+            "ReelProof's writer give two slices per frame, the ffmpeg command line's x264 one). "
+            f"Measured on {timing['cores']} CPU cores (1-minute load average "
             f"up to {timing['load']:.1f} during the runs; above about 1 the machine was shared "
             "and wall times overstate an idle one).\n"
         )

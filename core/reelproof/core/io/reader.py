@@ -226,11 +226,7 @@ def iter_decoded(
         stream.codec_context.skip_frame = "NONREF"
     time_base = stream.time_base
     start = stream.start_time if stream.start_time is not None else 0
-    first = True
     for packet in container.demux(stream):
-        if first:
-            _prefer_slice_threads(stream, packet)  # before the decoder opens on its first packet
-            first = False
         if _clock() > deadline:
             raise LimitExceededError(
                 f"{name}: decoding took longer than {limits.decode_timeout_s:.0f} s",
@@ -264,7 +260,10 @@ def no_frame_error(info: MediaInfo) -> MediaDecodeError:
 # More frame threads than cores: with non-reference frames skipped, each frame waits on the
 # decoding progress of the one before, so a thread is often idle; more frames in flight keep
 # the cores busy. Sampling 16 frames of a 10-s 720p one-slice clip on 2 cores: 0.82 s with
-# FFmpeg's default (cores + 1 threads), 0.71-0.73 s with 6-12 (median of 9 runs).
+# FFmpeg's default (cores + 1 threads), 0.71-0.73 s with 6-12 (median of 9 runs). Multi-slice
+# streams use the same setting: slice threads alone (one per core) were as fast on a quiet
+# machine but much slower whenever one core was briefly taken (median 1.08 s against 0.71 s
+# over 8 interleaved runs on a two-slice clip), since every frame waits for its slowest slice.
 _FRAME_THREADS = min(16, 4 * (os.cpu_count() or 1))
 
 
@@ -276,38 +275,6 @@ def _configure_decoder(stream: Any, limits: MediaLimits) -> None:
     if limits.strict_decode:
         options["err_detect"] = "explode"
     cc.options = options
-
-
-def _prefer_slice_threads(stream: Any, packet: Any) -> None:
-    """Decode multi-slice H.264 with slice threads instead of frame threads.
-
-    Frame threads pipeline successive frames, which costs hand-over work and helps little when
-    skipped non-reference frames leave a chain of frames that each wait for the one before.
-    When every frame is coded as several slices (x264 with sliced threads, as PyAV's encoder
-    and ReelProof's writer produce, and many hardware encoders), slice threads split each
-    frame instead: 0.55 s against 0.70 s of wall time to sample a 10-s 720p two-slice clip on
-    2 cores. Single-slice streams keep frame threads (slice threads would run one thread).
-    """
-    if stream.codec_context.name != "h264" or _h264_slices(packet, stream) < 2:
-        return
-    stream.codec_context.thread_type = "SLICE"
-    stream.codec_context.thread_count = os.cpu_count() or 1  # one per core
-
-
-def _h264_slices(packet: Any, stream: Any) -> int:
-    """Coded slices in one length-prefixed ("avcC", MP4/MKV) H.264 access unit; 0 if unknown."""
-    extradata = bytes(stream.codec_context.extradata or b"")
-    if len(extradata) < 5 or extradata[0] != 1:
-        return 0  # Annex B (start codes) or no configuration record: keep the default
-    prefix = (extradata[4] & 3) + 1
-    data = bytes(packet)
-    count, pos = 0, 0
-    while pos + prefix < len(data):
-        length = int.from_bytes(data[pos : pos + prefix], "big")
-        if data[pos + prefix] & 0x1F in (1, 5):  # coded slice of a non-IDR / IDR picture
-            count += 1
-        pos += prefix + length
-    return count
 
 
 def first_frame_checks(frame: Any, info: MediaInfo, limits: MediaLimits) -> SourceColour:
