@@ -152,3 +152,40 @@ def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:
     on_shape = torch.from_numpy(masks).float()[:, None]
     weighted = weighted_mse(pred, target, 1.0 + 6.0 * on_shape)
     assert float(weighted) < float(plain)  # the error is off the shape: it counts less
+
+
+def test_x_prediction_gives_the_flow_velocity() -> None:
+    """An exact clean-clip prediction turns into the exact velocity ``noise - x0``; a velocity
+    model's output passes through unchanged."""
+    import dataclasses
+
+    import torch
+
+    from reelproof.generator import tinyvid
+
+    x_cfg = tinyvid.TinyVidConfig()
+    assert x_cfg.prediction == "x"
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.rand((2, 3, 2, 8, 8), generator=gen) * 2 - 1
+    noise = torch.randn(x0.shape, generator=gen)
+    sigma = torch.tensor([0.3, 0.9])
+    noisy = (1 - sigma.view(-1, 1, 1, 1, 1)) * x0 + sigma.view(-1, 1, 1, 1, 1) * noise
+    got = tinyvid.velocity(x0, noisy, sigma, x_cfg)
+    torch.testing.assert_close(got, noise - x0, rtol=1e-5, atol=1e-5)
+    v_cfg = dataclasses.replace(x_cfg, prediction="v")
+    torch.testing.assert_close(tinyvid.velocity(noise - x0, noisy, sigma, v_cfg), noise - x0)
+    # Near sigma 0 the division is clamped instead of blowing up a prediction's error.
+    tiny = tinyvid.velocity(x0 + 0.01, noisy, torch.tensor([1e-6, 1e-6]), x_cfg)
+    assert float(tiny.abs().max()) < 1e3
+
+
+def test_checkpoint_without_prediction_field_loads_as_a_velocity_model(tmp_path: Path) -> None:
+    from reelproof.generator import tinyvid
+
+    pipe = tinyvid.build_pipeline()
+    tinyvid.save_pipeline(pipe, tmp_path, {})
+    marker = json.loads((tmp_path / tinyvid.MARKER_FILE).read_text())
+    assert marker["config"]["prediction"] == "x"
+    del marker["config"]["prediction"]  # as written before the field existed
+    (tmp_path / tinyvid.MARKER_FILE).write_text(json.dumps(marker))
+    assert tinyvid.load_pipeline(tmp_path).tinyvid_config.prediction == "v"

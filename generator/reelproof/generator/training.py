@@ -48,6 +48,12 @@ class TrainConfig:
         object_weight: Extra loss weight on the shape's pixels (0: plain MSE). The shape
             covers about a tenth of a frame, so with plain MSE the flat background dominates
             the loss once colours are learnt; shape and motion live in the other tenth.
+        prediction: What a new model's transformer outputs, ``"x"`` (the clean clip) or
+            ``"v"`` (the velocity; see :class:`tinyvid.TinyVidConfig`). A continued run
+            (``init_from``) keeps its checkpoint's kind.
+        noise_logit_mean: Mean of the logit-normal noise-level distribution; above 0 trains
+            more on noisy inputs, where a clip's layout and motion are decided.
+        noise_logit_std: Its standard deviation.
     """
 
     steps: int = 1500
@@ -64,6 +70,9 @@ class TrainConfig:
     threads: int = 1
     init_from: str = ""
     object_weight: float = 0.0
+    prediction: str = "x"
+    noise_logit_mean: float = 0.8
+    noise_logit_std: float = 0.8
 
 
 def render_dataset(
@@ -137,12 +146,12 @@ def train(
     """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model_cfg = tinyvid.TinyVidConfig()
     pipe = (
         tinyvid.load_pipeline(Path(cfg.init_from))
         if cfg.init_from
-        else tinyvid.build_pipeline(model_cfg)
+        else tinyvid.build_pipeline(tinyvid.TinyVidConfig(prediction=cfg.prediction))
     )
+    model_cfg = pipe.tinyvid_config
     transformer, text_encoder = pipe.transformer, pipe.text_encoder
     transformer.train()
     text_encoder.train()
@@ -165,6 +174,7 @@ def train(
 
     def save(tag: str) -> None:
         ema_pipe = tinyvid.TinyVideoPipeline(ema_t, ema_te, tinyvid.build_scheduler())
+        ema_pipe.tinyvid_config = model_cfg
         extra = {
             "train": asdict(cfg),
             "steps_done": step,
@@ -188,8 +198,9 @@ def train(
         # (B, F, S, S, 3) uint8 -> (B, 3, F, S, S) float32 in [-1, 1]
         x0 = torch.from_numpy(data[idx]).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
         noise = torch.randn(x0.shape, generator=torch_rng)
-        # Logit-normal sigmas concentrate training on the middle of the path (as in SD3).
-        sigma = torch.sigmoid(torch.randn((x0.shape[0],), generator=torch_rng))
+        # Logit-normal sigmas (as in SD3), shifted towards noise as Li & He do for x-prediction.
+        logits = torch.randn((x0.shape[0],), generator=torch_rng)
+        sigma = torch.sigmoid(logits * cfg.noise_logit_std + cfg.noise_logit_mean)
         s = sigma.view(-1, 1, 1, 1, 1)
         xt = (1.0 - s) * x0 + s * noise
         states = tinyvid.encode_text(text_encoder, pipe.tokenizer, batch_prompts)
@@ -202,7 +213,8 @@ def train(
             batch_specs = [specs[i // cfg.instances_per_scene] for i in idx]
             masks = object_masks(data[idx], batch_specs, 1)
             weight = 1.0 + cfg.object_weight * torch.from_numpy(masks).float()[:, None]
-        loss = weighted_mse(pred, noise - x0, weight)
+        # The loss is on the velocity whatever the transformer predicts ("v-loss" in Li & He).
+        loss = weighted_mse(tinyvid.velocity(pred, xt, sigma, model_cfg), noise - x0, weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -42,10 +42,25 @@ def train_command(
     object_weight: float = typer.Option(
         0.0, "--object-weight", min=0.0, help="Extra loss weight on the shape's pixels."
     ),
+    prediction: str = typer.Option(
+        "x",
+        "--prediction",
+        help="What a new model predicts: x (the clean clip) or v (the flow velocity).",
+    ),
+    noise_mean: float = typer.Option(
+        0.8, "--noise-mean", help="Mean of the logit-normal noise levels (above 0: noisier)."
+    ),
+    noise_std: float = typer.Option(
+        0.8, "--noise-std", min=0.01, help="Spread of the logit-normal noise levels."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
+    from reelproof.core import InputError
     from reelproof.generator.training import TrainConfig, train
+
+    if prediction not in ("x", "v"):
+        raise InputError(f"--prediction must be x or v, not {prediction!r}")
 
     cfg = TrainConfig(
         steps=steps,
@@ -56,6 +71,9 @@ def train_command(
         threads=threads,
         init_from=str(init_from) if init_from else "",
         object_weight=object_weight,
+        prediction=prediction,
+        noise_logit_mean=noise_mean,
+        noise_logit_std=noise_std,
     )
 
     def log(line: str) -> None:
