@@ -113,8 +113,8 @@ def _profile(luma: FloatArray | UInt8Array, dim: int) -> tuple[FloatArray, Float
     """Mean and standard deviation of each row (``dim`` 1) or column (``dim`` 0) over frames.
 
     The frames are summed first (OpenCV ``accumulate``/``accumulateSquare``) and reduced once,
-    instead of converting and reducing every frame: 8 frames of 720p in about 5 ms instead of
-    30. For uint8 luma every partial sum is an integer below 2**24, so the float32 sums are
+    instead of converting and reducing every frame (the letterbox search on 8 frames of 720p
+    went from 71 to 25 ms for both profiles). For uint8 luma every partial sum is an integer below 2**24, so the float32 sums are
     exact and the result is the same as summing each frame in float64.
     """
     import cv2  # deferred: the CLI imports this module without scoring anything
