@@ -119,10 +119,9 @@ def _profile(luma: FloatArray | UInt8Array, dim: int) -> tuple[FloatArray, Float
     """
     import cv2  # deferred: the CLI imports this module without scoring anything
 
-    first = np.ascontiguousarray(luma[0])
-    acc_type = np.float32 if first.dtype == np.uint8 and luma.shape[0] <= 256 else np.float64
-    total = np.zeros(first.shape, acc_type)
-    total_sq = np.zeros(first.shape, acc_type)
+    acc_type = np.float32 if luma.dtype == np.uint8 and luma.shape[0] <= 256 else np.float64
+    total = np.zeros(luma.shape[1:], acc_type)
+    total_sq = np.zeros(luma.shape[1:], acc_type)
     for frame in luma:
         frame = np.ascontiguousarray(frame)
         if frame.dtype not in (np.uint8, np.float32, np.float64):
