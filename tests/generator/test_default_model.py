@@ -128,7 +128,15 @@ def test_train_command_writes_a_loadable_model(
     body = _json(capsys)
     assert body["steps"] == 2.0
     pipe = tinyvid.load_pipeline(out)
-    assert tuple(pipe.transformer.config.patch_size) == tinyvid.TinyVidConfig().patch
+    assert pipe.tinyvid_config == tinyvid.TinyVidConfig()
+    # The first model's settings stay reachable, so its card's command still reproduces it.
+    first = tmp_path / "first"
+    args += ["--out", str(first), "--denoiser", "wan", "--no-coords", "--prediction", "v"]
+    assert run(args) == EXIT_OK
+    _json(capsys)
+    got = tinyvid.load_pipeline(first).tinyvid_config
+    assert (got.denoiser, got.coords, got.prediction) == ("wan", False, "v")
+    assert tuple(tinyvid.load_pipeline(first).transformer.config.patch_size) == got.patch
 
 
 def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:
@@ -179,13 +187,74 @@ def test_x_prediction_gives_the_flow_velocity() -> None:
     assert float(tiny.abs().max()) < 1e3
 
 
-def test_checkpoint_without_prediction_field_loads_as_a_velocity_model(tmp_path: Path) -> None:
+def test_checkpoint_without_newer_fields_loads_as_the_first_model(tmp_path: Path) -> None:
+    """Markers written before ``prediction``, ``denoiser`` and ``coords`` existed describe the
+    first shipped weights: a velocity-predicting Wan transformer without coordinate channels."""
+    from diffusers import WanTransformer3DModel
+
     from reelproof.generator import tinyvid
 
-    pipe = tinyvid.build_pipeline()
-    tinyvid.save_pipeline(pipe, tmp_path, {})
+    first = tinyvid.TinyVidConfig(prediction="v", denoiser="wan", coords=False)
+    tinyvid.save_pipeline(tinyvid.build_pipeline(first), tmp_path, {})
     marker = json.loads((tmp_path / tinyvid.MARKER_FILE).read_text())
-    assert marker["config"]["prediction"] == "x"
-    del marker["config"]["prediction"]  # as written before the field existed
+    for field in ("prediction", "denoiser", "coords"):
+        del marker["config"][field]  # as written before the field existed
     (tmp_path / tinyvid.MARKER_FILE).write_text(json.dumps(marker))
-    assert tinyvid.load_pipeline(tmp_path).tinyvid_config.prediction == "v"
+    pipe = tinyvid.load_pipeline(tmp_path)
+    assert pipe.tinyvid_config == first
+    assert isinstance(pipe.transformer, WanTransformer3DModel)
+
+
+def test_new_models_default_to_hunyuan_with_coordinates() -> None:
+    from diffusers import HunyuanVideoTransformer3DModel
+
+    from reelproof.generator import tinyvid
+
+    cfg = tinyvid.TinyVidConfig()
+    assert (cfg.denoiser, cfg.coords, cfg.prediction) == ("hunyuan", True, "x")
+    transformer = tinyvid.build_transformer(cfg)
+    assert isinstance(transformer, HunyuanVideoTransformer3DModel)
+    assert transformer.config.in_channels == 3 + tinyvid.COORD_CHANNELS
+    assert sum(p.numel() for p in transformer.parameters()) < 5_000_000  # 20 MB as float32
+
+
+def test_coordinate_grid_spans_the_trained_clip() -> None:
+    import torch
+
+    from reelproof.generator import tinyvid
+
+    cfg = tinyvid.TinyVidConfig()
+    grid = tinyvid.coordinate_grid(torch.Size((2, 3, 16, 32, 32)), cfg)
+    assert grid.shape == (2, 3, 16, 32, 32)
+    t, y, x = grid[0]
+    assert float(t[0].max()) == -1.0 and float(t[-1].min()) == pytest.approx(1.0)
+    assert float(y[:, 0].max()) == -1.0 and float(y[:, -1].min()) == 1.0
+    assert float(x[:, :, 0].max()) == -1.0 and float(x[:, :, -1].min()) == 1.0
+    # A longer clip keeps the trained frame spacing and runs past 1 instead of squeezing time.
+    longer = tinyvid.coordinate_grid(torch.Size((1, 3, 32, 32, 32)), cfg)
+    torch.testing.assert_close(longer[0, 0, :16], t)
+    assert float(longer[0, 0, -1].max()) > 1.0
+    inputs = tinyvid.transformer_input(torch.zeros((2, 3, 16, 32, 32)), cfg)
+    assert inputs.shape == (2, 6, 16, 32, 32)
+
+
+@pytest.mark.parametrize("denoiser", ["hunyuan", "wan"])
+def test_denoiser_reads_the_prompt(denoiser: str) -> None:
+    import torch
+
+    from reelproof.generator import tinyvid
+
+    torch.manual_seed(0)
+    cfg = tinyvid.TinyVidConfig(denoiser=denoiser)
+    pipe = tinyvid.build_pipeline(cfg)
+    noisy = torch.randn((1, 3, 4, 32, 32)).expand(2, -1, -1, -1, -1)
+    prompts = [
+        "a red ball moving left on a black background",
+        "a red ball moving right on a black background",
+    ]
+    text = tinyvid.encode_text(pipe.text_encoder, pipe.tokenizer, prompts)
+    assert text.pooled.shape == (2, cfg.text_dim)
+    with torch.no_grad():
+        out = tinyvid.denoise(pipe.transformer, noisy, torch.tensor([0.9, 0.9]), text, cfg)
+    assert out.shape == (2, 3, 4, 32, 32)
+    assert float((out[0] - out[1]).abs().max()) > 1e-4  # same input, other prompt, other output

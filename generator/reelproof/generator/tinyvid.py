@@ -1,4 +1,4 @@
-# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type"
+# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type, union-attr"
 """The embedded default model: a tiny text-to-video flow-matching model built from diffusers parts.
 
 Components (all stock classes, small configs built in code, nothing downloaded):
@@ -6,8 +6,10 @@ Components (all stock classes, small configs built in code, nothing downloaded):
 - ``WordTokenizer``: a word-level tokenizer over the closed prompt vocabulary of
   :mod:`reelproof.generator.scenes`.
 - ``transformers.UMT5EncoderModel`` (tiny config): the text encoder, trained from scratch.
-- ``diffusers.WanTransformer3DModel`` (tiny config): the denoiser, in **pixel space** at
-  ``native_size`` x ``native_size`` (32x32), patch (2, 4, 4).
+- The denoiser, in **pixel space** at ``native_size`` x ``native_size`` (32x32), patch
+  (2, 4, 4), tiny config: ``diffusers.HunyuanVideoTransformer3DModel`` for new models (the
+  pooled prompt also modulates every block), ``diffusers.WanTransformer3DModel`` for the first
+  shipped weights. Either may read three extra coordinate channels (``TinyVidConfig.coords``).
 - ``diffusers.FlowMatchEulerDiscreteScheduler``: rectified-flow sampling.
 
 "Decoding" is a bilinear upsample of the 32x32 pixel clip to the requested size (128x128 by
@@ -26,7 +28,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers import DiffusionPipeline, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
+from diffusers import (
+    DiffusionPipeline,
+    FlowMatchEulerDiscreteScheduler,
+    HunyuanVideoTransformer3DModel,
+    WanTransformer3DModel,
+)
 from diffusers.pipelines.wan.pipeline_output import WanPipelineOutput
 from diffusers.video_processor import VideoProcessor
 from transformers import UMT5Config, UMT5EncoderModel
@@ -60,6 +67,18 @@ class TinyVidConfig:
             ``noise - x0`` itself (the first shipped weights). A small pixel-space transformer
             must otherwise pass the input noise through its narrow tokens to its output, and
             that error swamps the part of the target that depends on the prompt.
+        denoiser: Transformer class: ``"hunyuan"`` (``HunyuanVideoTransformer3DModel``; ``layers``
+            split evenly into dual-stream and single-stream blocks, ``ffn_dim`` sets the MLP
+            ratio) or ``"wan"`` (``WanTransformer3DModel``, the first shipped weights). Hunyuan
+            adds the mean-pooled prompt to the timestep embedding, so the prompt scales and
+            shifts every block's activations (adaLN); Wan reads it only through
+            cross-attention, which a model this small did not learn to use on a CPU budget
+            (DiT, Peebles & Xie 2023, found the same ranking for class conditioning).
+        coords: Whether the transformer also reads three fixed coordinate channels (frame
+            index, row, column; CoordConv, Liu et al. 2018). Wan's only position signal is
+            RoPE inside self-attention, which is relative: from noise alone a token cannot tell
+            where in the frame or clip it is, yet "moving left" fixes where the object must
+            be at each frame. Checkpoints written before the field existed have none.
     """
 
     native_size: int = 32
@@ -74,11 +93,37 @@ class TinyVidConfig:
     patch: tuple[int, int, int] = (2, 4, 4)
     vocab: tuple[str, ...] = (PAD, UNK, *scenes.vocabulary())
     prediction: str = "x"
+    denoiser: str = "hunyuan"
+    coords: bool = True
 
 
 # Noise level below which an x-prediction is no longer divided by sigma to give a velocity: the
 # division would amplify the prediction's error without bound (the same clamp as Li & He).
 MIN_VELOCITY_SIGMA = 0.05
+
+
+COORD_CHANNELS = 3
+
+
+def coordinate_grid(shape: torch.Size, cfg: TinyVidConfig) -> torch.Tensor:
+    """Fixed coordinate channels (B, 3, F, S, S) for a clip of ``shape`` (B, C, F, S, S).
+
+    Frame index, row and column, each scaled so the trained clip spans [-1, 1]; longer clips
+    than ``cfg.native_frames`` run past 1 rather than squeezing time.
+    """
+    b, _, f, h, w = shape
+    t = torch.arange(f, dtype=torch.float32) * (2.0 / max(cfg.native_frames - 1, 1)) - 1.0
+    y = torch.linspace(-1.0, 1.0, h)
+    x = torch.linspace(-1.0, 1.0, w)
+    grid = torch.stack(torch.meshgrid(t, y, x, indexing="ij"))  # (3, F, S, S)
+    return grid.unsqueeze(0).expand(b, -1, -1, -1, -1)
+
+
+def transformer_input(noisy: torch.Tensor, cfg: TinyVidConfig) -> torch.Tensor:
+    """What the transformer reads: the noisy clip, plus coordinate channels if configured."""
+    if not cfg.coords:
+        return noisy
+    return torch.cat([noisy, coordinate_grid(noisy.shape, cfg).to(noisy)], dim=1)
 
 
 def velocity(
@@ -181,6 +226,8 @@ def config_in_folder(folder: Path) -> TinyVidConfig:
     body["patch"] = tuple(body["patch"])
     body["vocab"] = tuple(body["vocab"])
     body.setdefault("prediction", "v")  # written before the field existed: velocity models
+    body.setdefault("coords", False)  # likewise: no coordinate channels
+    body.setdefault("denoiser", "wan")  # likewise: the Wan transformer
     return TinyVidConfig(**body)
 
 
@@ -200,21 +247,56 @@ def build_text_encoder(cfg: TinyVidConfig) -> UMT5EncoderModel:
     return UMT5EncoderModel(config)
 
 
-def build_transformer(cfg: TinyVidConfig) -> WanTransformer3DModel:
-    """A tiny randomly initialised Wan transformer denoising RGB pixels for ``cfg``."""
-    return WanTransformer3DModel(
-        patch_size=cfg.patch,
+Denoiser = WanTransformer3DModel | HunyuanVideoTransformer3DModel
+DENOISERS: dict[str, type[Denoiser]] = {
+    "wan": WanTransformer3DModel,
+    "hunyuan": HunyuanVideoTransformer3DModel,
+}
+
+
+def build_transformer(cfg: TinyVidConfig) -> Denoiser:
+    """A tiny randomly initialised transformer denoising RGB pixels for ``cfg``."""
+    in_channels = 3 + (COORD_CHANNELS if cfg.coords else 0)
+    if cfg.denoiser == "wan":
+        return WanTransformer3DModel(
+            patch_size=cfg.patch,
+            num_attention_heads=cfg.heads,
+            attention_head_dim=cfg.head_dim,
+            in_channels=in_channels,
+            out_channels=3,
+            text_dim=cfg.text_dim,
+            freq_dim=64,
+            ffn_dim=cfg.ffn_dim,
+            num_layers=cfg.layers,
+            cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads",
+            rope_max_seq_len=64,
+        )
+    if cfg.denoiser != "hunyuan":
+        raise ConfigError(
+            f"unknown default-model denoiser {cfg.denoiser!r}", hint="use one of: wan, hunyuan"
+        )
+    pt, ph, pw = cfg.patch
+    if ph != pw:
+        raise ConfigError(f"the Hunyuan denoiser needs a square patch, not {ph}x{pw}")
+    # RoPE splits each head over (frames, rows, columns); every part must be even.
+    t_axis = 2 * (cfg.head_dim // 8)
+    hw_axis = (cfg.head_dim - t_axis) // 2
+    return HunyuanVideoTransformer3DModel(
+        in_channels=in_channels,
+        out_channels=3,
         num_attention_heads=cfg.heads,
         attention_head_dim=cfg.head_dim,
-        in_channels=3,
-        out_channels=3,
-        text_dim=cfg.text_dim,
-        freq_dim=64,
-        ffn_dim=cfg.ffn_dim,
-        num_layers=cfg.layers,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=64,
+        num_layers=cfg.layers // 2,
+        num_single_layers=cfg.layers - cfg.layers // 2,
+        num_refiner_layers=1,
+        mlp_ratio=cfg.ffn_dim / (cfg.heads * cfg.head_dim),
+        patch_size=ph,
+        patch_size_t=pt,
+        guidance_embeds=False,
+        text_embed_dim=cfg.text_dim,
+        pooled_projection_dim=cfg.text_dim,
+        rope_axes_dim=(t_axis, hw_axis, cfg.head_dim - t_axis - hw_axis),
     )
 
 
@@ -223,14 +305,74 @@ def build_scheduler() -> FlowMatchEulerDiscreteScheduler:
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
 
 
+@dataclass(frozen=True)
+class TextStates:
+    """Encoded prompts as both denoisers read them.
+
+    Attributes:
+        states: (B, max_tokens, text_dim) float32, padding positions zeroed.
+        mask: (B, max_tokens) int64, 1 on words.
+        pooled: (B, text_dim) mean of ``states`` over the words.
+    """
+
+    states: torch.Tensor
+    mask: torch.Tensor
+    pooled: torch.Tensor
+
+    @staticmethod
+    def cat(parts: list[TextStates]) -> TextStates:
+        """Stack several batches along the batch axis."""
+        return TextStates(
+            torch.cat([p.states for p in parts]),
+            torch.cat([p.mask for p in parts]),
+            torch.cat([p.pooled for p in parts]),
+        )
+
+
 def encode_text(
     text_encoder: UMT5EncoderModel, tokenizer: WordTokenizer, prompts: list[str]
-) -> torch.Tensor:
-    """Text states (B, max_tokens, text_dim) float32; padding positions zeroed."""
+) -> TextStates:
+    """Encode prompts; padding positions are zeroed and left out of the pooled vector."""
     ids, mask = tokenizer(prompts)
     states: torch.Tensor = text_encoder(input_ids=ids, attention_mask=mask).last_hidden_state
     # Zero the padding like Wan's pipeline does, so the denoiser cannot read the padding.
-    return states * mask[..., None].to(states.dtype)
+    states = states * mask[..., None].to(states.dtype)
+    pooled = states.sum(dim=1) / mask.sum(dim=1, keepdim=True).to(states.dtype)
+    return TextStates(states, mask, pooled)
+
+
+def denoise(
+    transformer: Denoiser,
+    noisy: torch.Tensor,
+    sigma: torch.Tensor,
+    text: TextStates,
+    cfg: TinyVidConfig,
+) -> torch.Tensor:
+    """The transformer's raw output for a noisy clip (B, 3, F, S, S) at noise levels ``sigma``.
+
+    ``sigma`` is (B,) in [0, 1]; the transformers take ``1000 * sigma`` as their timestep, the
+    convention of ``FlowMatchEulerDiscreteScheduler``.
+    """
+    hidden = transformer_input(noisy, cfg)
+    timestep = sigma * 1000.0
+    if isinstance(transformer, HunyuanVideoTransformer3DModel):
+        out = transformer(
+            hidden_states=hidden,
+            timestep=timestep,
+            encoder_hidden_states=text.states,
+            encoder_attention_mask=text.mask,
+            pooled_projections=text.pooled,
+            return_dict=False,
+        )
+    else:
+        out = transformer(
+            hidden_states=hidden,
+            timestep=timestep,
+            encoder_hidden_states=text.states,
+            return_dict=False,
+        )
+    result: torch.Tensor = out[0]
+    return result
 
 
 class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
@@ -241,13 +383,13 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
     """
 
     model_cpu_offload_seq = "text_encoder->transformer"
-    transformer: WanTransformer3DModel
+    transformer: Denoiser
     text_encoder: UMT5EncoderModel
     scheduler: FlowMatchEulerDiscreteScheduler
 
     def __init__(
         self,
-        transformer: WanTransformer3DModel,
+        transformer: Denoiser,
         text_encoder: UMT5EncoderModel,
         scheduler: FlowMatchEulerDiscreteScheduler,
     ) -> None:
@@ -287,6 +429,7 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         cfg = self.tinyvid_config
         cond = encode_text(self.text_encoder, self.tokenizer, prompts)
         uncond = encode_text(self.text_encoder, self.tokenizer, [negative] * len(prompts))
+        text = TextStates.cat([cond, uncond])
         size = cfg.native_size
         # Pixel-space "latents": (B, 3, F, 32, 32) float32 noise, drawn on CPU for reproducibility.
         latents = torch.randn(
@@ -297,15 +440,9 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         with self.progress_bar(total=len(timesteps)) as bar:
             for i, t in enumerate(timesteps):
                 both = torch.cat([latents, latents])
-                states = torch.cat([cond, uncond])
-                v = self.transformer(
-                    hidden_states=both,
-                    timestep=t.expand(both.shape[0]),
-                    encoder_hidden_states=states,
-                    return_dict=False,
-                )[0]
-                sigma = t / self.scheduler.config.num_train_timesteps
-                v = velocity(v, both, sigma.to(both.dtype), cfg)
+                sigma = (t / self.scheduler.config.num_train_timesteps).to(both.dtype)
+                out = denoise(self.transformer, both, sigma.expand(both.shape[0]), text, cfg)
+                v = velocity(out, both, sigma, cfg)
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + guidance_scale * (v_cond - v_uncond)
                 latents = self.scheduler.step(v, t, latents, return_dict=False)[0]
@@ -378,9 +515,10 @@ def load_pipeline(folder: Path) -> TinyVideoPipeline:
     for part in ("transformer", "text_encoder", "scheduler"):
         if not (folder / part).is_dir():
             raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
-    transformer = WanTransformer3DModel.from_pretrained(folder / "transformer")
+    cfg = config_in_folder(folder)
+    transformer = DENOISERS[cfg.denoiser].from_pretrained(folder / "transformer")
     text_encoder = UMT5EncoderModel.from_pretrained(folder / "text_encoder")
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
     pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)
-    pipe.tinyvid_config = config_in_folder(folder)
+    pipe.tinyvid_config = cfg
     return pipe

@@ -1,9 +1,10 @@
-# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type"
+# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type, union-attr"
 """Training of the embedded default model (``reelproof generator train``).
 
-Rectified flow (flow matching) on procedurally rendered scenes: ``x_t = (1 - s) x0 + s noise``,
-the transformer predicts ``noise - x0`` at timestep ``1000 s``, which is the convention of
-``FlowMatchEulerDiscreteScheduler``. The text encoder trains jointly from scratch; 10% of prompts
+Rectified flow (flow matching) on procedurally rendered scenes: ``x_t = (1 - s) x0 + s noise``
+at timestep ``1000 s``, the convention of ``FlowMatchEulerDiscreteScheduler``. The transformer
+predicts the clean clip (or, for the first shipped weights, the velocity ``noise - x0``); the loss
+is on the velocity either way. The text encoder trains jointly from scratch; 10% of prompts
 are dropped to the empty prompt so classifier-free guidance works. Everything is seeded: the same
 arguments on the same library versions give the same weights (CPU, one thread).
 """
@@ -54,6 +55,8 @@ class TrainConfig:
         noise_logit_mean: Mean of the logit-normal noise-level distribution; above 0 trains
             more on noisy inputs, where a clip's layout and motion are decided.
         noise_logit_std: Its standard deviation.
+        denoiser: A new model's transformer class (see :class:`tinyvid.TinyVidConfig`).
+        coords: Whether a new model reads coordinate channels (likewise).
     """
 
     steps: int = 1500
@@ -73,6 +76,8 @@ class TrainConfig:
     prediction: str = "x"
     noise_logit_mean: float = 0.8
     noise_logit_std: float = 0.8
+    denoiser: str = "hunyuan"
+    coords: bool = True
 
 
 def render_dataset(
@@ -149,7 +154,11 @@ def train(
     pipe = (
         tinyvid.load_pipeline(Path(cfg.init_from))
         if cfg.init_from
-        else tinyvid.build_pipeline(tinyvid.TinyVidConfig(prediction=cfg.prediction))
+        else tinyvid.build_pipeline(
+            tinyvid.TinyVidConfig(
+                prediction=cfg.prediction, denoiser=cfg.denoiser, coords=cfg.coords
+            )
+        )
     )
     model_cfg = pipe.tinyvid_config
     transformer, text_encoder = pipe.transformer, pipe.text_encoder
@@ -203,11 +212,8 @@ def train(
         sigma = torch.sigmoid(logits * cfg.noise_logit_std + cfg.noise_logit_mean)
         s = sigma.view(-1, 1, 1, 1, 1)
         xt = (1.0 - s) * x0 + s * noise
-        states = tinyvid.encode_text(text_encoder, pipe.tokenizer, batch_prompts)
-        pred = transformer(
-            hidden_states=xt, timestep=sigma * 1000.0, encoder_hidden_states=states,
-            return_dict=False,
-        )[0]  # fmt: skip
+        text = tinyvid.encode_text(text_encoder, pipe.tokenizer, batch_prompts)
+        pred = tinyvid.denoise(transformer, xt, sigma, text, model_cfg)
         weight = None
         if cfg.object_weight:  # masks of this batch only: the whole set's would take ~400 MB
             batch_specs = [specs[i // cfg.instances_per_scene] for i in idx]

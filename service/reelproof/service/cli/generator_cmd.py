@@ -53,6 +53,14 @@ def train_command(
     noise_std: float = typer.Option(
         0.8, "--noise-std", min=0.01, help="Spread of the logit-normal noise levels."
     ),
+    denoiser: str = typer.Option(
+        "hunyuan",
+        "--denoiser",
+        help="Transformer of a new model: hunyuan (prompt also in adaLN) or wan (cross-attention).",
+    ),
+    coords: bool = typer.Option(
+        True, "--coords/--no-coords", help="Give a new model fixed coordinate input channels."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary object."),
 ) -> None:
     """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
@@ -61,6 +69,8 @@ def train_command(
 
     if prediction not in ("x", "v"):
         raise InputError(f"--prediction must be x or v, not {prediction!r}")
+    if denoiser not in ("hunyuan", "wan"):
+        raise InputError(f"--denoiser must be hunyuan or wan, not {denoiser!r}")
 
     cfg = TrainConfig(
         steps=steps,
@@ -74,6 +84,8 @@ def train_command(
         prediction=prediction,
         noise_logit_mean=noise_mean,
         noise_logit_std=noise_std,
+        denoiser=denoiser,
+        coords=coords,
     )
 
     def log(line: str) -> None:
