@@ -24,6 +24,9 @@ def train_command(
     ),
     steps: int = typer.Option(1500, "--steps", min=1, help="Optimiser steps (LR schedule span)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Clips per step."),
+    lr: float = typer.Option(
+        1e-3, "--lr", min=1e-7, help="Peak AdamW learning rate (lower it to continue a run)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of data, init and noise."),
     max_minutes: float = typer.Option(
         0.0, "--max-minutes", min=0.0, help="Stop early after this long (0: no limit)."
@@ -75,6 +78,7 @@ def train_command(
     cfg = TrainConfig(
         steps=steps,
         batch_size=batch_size,
+        lr=lr,
         seed=seed,
         max_minutes=max_minutes,
         stop_at=stop_at,
