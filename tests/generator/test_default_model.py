@@ -134,9 +134,10 @@ def test_train_command_writes_a_loadable_model(
     args += ["--out", str(first), "--denoiser", "wan", "--no-coords", "--prediction", "v"]
     assert run(args) == EXIT_OK
     _json(capsys)
-    got = tinyvid.load_pipeline(first).tinyvid_config
+    first_pipe = tinyvid.load_pipeline(first)
+    got = first_pipe.tinyvid_config
     assert (got.denoiser, got.coords, got.prediction) == ("wan", False, "v")
-    assert tuple(tinyvid.load_pipeline(first).transformer.config.patch_size) == got.patch
+    assert tuple(first_pipe.transformer.config.patch_size) == got.patch
 
 
 def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:

@@ -254,10 +254,23 @@ DENOISERS: dict[str, type[Denoiser]] = {
 }
 
 
+def denoiser_class(name: str) -> type[Denoiser]:
+    """The transformer class a config's ``denoiser`` names.
+
+    Raises:
+        ConfigError: The name is not one of :data:`DENOISERS`.
+    """
+    if name not in DENOISERS:
+        raise ConfigError(
+            f"unknown default-model denoiser {name!r}", hint=f"use one of: {', '.join(DENOISERS)}"
+        )
+    return DENOISERS[name]
+
+
 def build_transformer(cfg: TinyVidConfig) -> Denoiser:
     """A tiny randomly initialised transformer denoising RGB pixels for ``cfg``."""
     in_channels = 3 + (COORD_CHANNELS if cfg.coords else 0)
-    if cfg.denoiser == "wan":
+    if denoiser_class(cfg.denoiser) is WanTransformer3DModel:
         return WanTransformer3DModel(
             patch_size=cfg.patch,
             num_attention_heads=cfg.heads,
@@ -271,10 +284,6 @@ def build_transformer(cfg: TinyVidConfig) -> Denoiser:
             cross_attn_norm=True,
             qk_norm="rms_norm_across_heads",
             rope_max_seq_len=64,
-        )
-    if cfg.denoiser != "hunyuan":
-        raise ConfigError(
-            f"unknown default-model denoiser {cfg.denoiser!r}", hint="use one of: wan, hunyuan"
         )
     pt, ph, pw = cfg.patch
     if ph != pw:
@@ -516,7 +525,7 @@ def load_pipeline(folder: Path) -> TinyVideoPipeline:
         if not (folder / part).is_dir():
             raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
     cfg = config_in_folder(folder)
-    transformer = DENOISERS[cfg.denoiser].from_pretrained(folder / "transformer")
+    transformer = denoiser_class(cfg.denoiser).from_pretrained(folder / "transformer")
     text_encoder = UMT5EncoderModel.from_pretrained(folder / "text_encoder")
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
     pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)

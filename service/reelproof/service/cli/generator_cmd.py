@@ -68,12 +68,12 @@ def train_command(
 ) -> None:
     """Train the default text-to-video model on procedurally rendered scenes (seeded)."""
     from reelproof.core import InputError
+    from reelproof.generator.tinyvid import denoiser_class
     from reelproof.generator.training import TrainConfig, train
 
     if prediction not in ("x", "v"):
         raise InputError(f"--prediction must be x or v, not {prediction!r}")
-    if denoiser not in ("hunyuan", "wan"):
-        raise InputError(f"--denoiser must be hunyuan or wan, not {denoiser!r}")
+    denoiser_class(denoiser)  # an unknown name fails here, before any rendering
 
     cfg = TrainConfig(
         steps=steps,
