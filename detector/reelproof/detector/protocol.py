@@ -3,7 +3,8 @@
 - ``prepare_roots``: build (once, cached under ``work_dir``) the decoder corpus and its
   re-encoded / resampled variants, each a folder in the GenVideo-style layout.
 - ``root_features``: frame features of one root, cached as ``.npz`` keyed by backbone and
-  frame budget (recomputed when the file list changes).
+  frame budget, and recomputed when the file list, a file's size or time, the extractor or the
+  feature code changes (a stale cache would silently score yesterday's features).
 - ``concat_features``: stack several roots (e.g. the base corpus plus augmentation variants).
 """
 
@@ -12,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import hashlib
+import inspect
+
 import numpy as np
 import numpy.typing as npt
 
+from reelproof.detector import backbones, features, training
 from reelproof.detector.backbones import FeatureExtractor
 from reelproof.detector.datasets import LabeledVideo, discover
 from reelproof.detector.training import VideoFeatures, extract_features
@@ -59,11 +64,12 @@ def root_features(
     _layout, videos = discover(root)
     paths = np.array([str(v.path) for v in videos])
     cache = None
+    key = np.array(cache_key(extractor, videos))
     if cache_dir is not None:
         cache = cache_dir / f"{extractor.name}_{max_frames}" / f"{_cache_name(root)}.npz"
         if cache.is_file():
             with np.load(cache, allow_pickle=False) as z:
-                if _tails(z["paths"].tolist()) == _tails(paths.tolist()):
+                if "key" in z.files and str(z["key"]) == str(key):
                     return _from_cache(videos, z["X"], z["video"], z["kept"])
     if log:
         log(f"features: {root} ({len(videos)} videos)")
@@ -71,13 +77,25 @@ def root_features(
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         kept = np.array([videos.index(v) for v in feats.videos], dtype=np.int64)
-        np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept)
+        np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept, key=key)
     return feats
 
 
-def _tails(paths: list[str]) -> list[tuple[str, ...]]:
-    """Family folder + file name: the cache stays valid when the root is spelled differently."""
-    return [Path(p).parts[-2:] for p in paths]
+def cache_key(extractor: FeatureExtractor, videos: Sequence[LabeledVideo]) -> str:
+    """Digest of what the cached features depend on.
+
+    Each file by family folder + name (so the cache survives the root being spelled
+    differently), size and modification time; the extractor's repr; and the source of the
+    feature code, so an edit to it invalidates old caches instead of mixing feature versions.
+    """
+    h = hashlib.sha256()
+    for module in (features, backbones, training):
+        h.update(inspect.getsource(module).encode())
+    h.update(repr(extractor).encode())
+    for v in videos:
+        st = v.path.stat()
+        h.update(f"{'/'.join(v.path.parts[-2:])}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 def _cache_name(root: Path) -> str:
