@@ -259,3 +259,29 @@ def test_denoiser_reads_the_prompt(denoiser: str) -> None:
         out = tinyvid.denoise(pipe.transformer, noisy, torch.tensor([0.9, 0.9]), text, cfg)
     assert out.shape == (2, 3, 4, 32, 32)
     assert float((out[0] - out[1]).abs().max()) > 1e-4  # same input, other prompt, other output
+
+
+@pytest.mark.parametrize("head_dim", [10, 12, 34])
+def test_hunyuan_builds_and_runs_at_other_head_widths(head_dim: int) -> None:
+    """Each head's rotary split (frames, rows, columns) must come out even for any even width."""
+    import torch
+
+    from reelproof.generator import tinyvid
+
+    cfg = tinyvid.TinyVidConfig(heads=2, head_dim=head_dim, ffn_dim=4 * head_dim)
+    pipe = tinyvid.build_pipeline(cfg)
+    text = tinyvid.encode_text(pipe.text_encoder, pipe.tokenizer, ["a red ball moving up"])
+    with torch.no_grad():
+        out = tinyvid.denoise(
+            pipe.transformer, torch.randn((1, 3, 4, 32, 32)), torch.tensor([0.5]), text, cfg
+        )
+    assert out.shape == (1, 3, 4, 32, 32) and bool(torch.isfinite(out).all())
+
+
+@pytest.mark.parametrize("head_dim", [6, 33])
+def test_hunyuan_rejects_head_widths_rope_cannot_split(head_dim: int) -> None:
+    from reelproof.core import ConfigError
+    from reelproof.generator import tinyvid
+
+    with pytest.raises(ConfigError, match="rotary"):
+        tinyvid.build_transformer(tinyvid.TinyVidConfig(heads=2, head_dim=head_dim))

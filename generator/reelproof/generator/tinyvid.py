@@ -288,9 +288,7 @@ def build_transformer(cfg: TinyVidConfig) -> Denoiser:
     pt, ph, pw = cfg.patch
     if ph != pw:
         raise ConfigError(f"the Hunyuan denoiser needs a square patch, not {ph}x{pw}")
-    # RoPE splits each head over (frames, rows, columns); every part must be even.
-    t_axis = 2 * (cfg.head_dim // 8)
-    hw_axis = (cfg.head_dim - t_axis) // 2
+    t_axis, hw_axis = _rope_split(cfg.head_dim)
     return HunyuanVideoTransformer3DModel(
         in_channels=in_channels,
         out_channels=3,
@@ -307,6 +305,20 @@ def build_transformer(cfg: TinyVidConfig) -> Denoiser:
         pooled_projection_dim=cfg.text_dim,
         rope_axes_dim=(t_axis, hw_axis, cfg.head_dim - t_axis - hw_axis),
     )
+
+
+def _rope_split(head_dim: int) -> tuple[int, int]:
+    """Rotary widths for (frames, rows); columns get the rest. Each part must be even."""
+    if head_dim % 2 or head_dim < 8:
+        raise ConfigError(
+            f"head_dim {head_dim} cannot be split into even rotary parts for frames, rows "
+            "and columns",
+            hint="use an even head width of at least 8, e.g. 32",
+        )
+    t_axis = 2 * (head_dim // 8)  # about a quarter of each head for time
+    if (head_dim - t_axis) % 4:  # rows and columns share the rest evenly
+        t_axis += 2
+    return t_axis, (head_dim - t_axis) // 2
 
 
 def build_scheduler() -> FlowMatchEulerDiscreteScheduler:
