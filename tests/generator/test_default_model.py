@@ -138,6 +138,17 @@ def test_train_command_writes_a_loadable_model(
     got = first_pipe.tinyvid_config
     assert (got.denoiser, got.coords, got.prediction) == ("wan", False, "v")
     assert tuple(first_pipe.transformer.config.patch_size) == got.patch
+    # A continued run keeps its starting point's stages in its marker, oldest first.
+    second = tmp_path / "second"
+    assert run([*args, "--out", str(second), "--init", str(first), "--steps", "1"]) == EXIT_OK
+    _json(capsys)
+    marker = json.loads((second / tinyvid.MARKER_FILE).read_text())
+    assert [stage["steps_done"] for stage in marker["previous_stages"]] == [2]
+    assert marker["previous_stages"][0]["train"]["denoiser"] == "wan"
+    assert marker["train"]["init_from"] == str(first) and marker["steps_done"] == 1
+    from reelproof.generator.loading import load_local
+
+    assert load_local(second).version == "steps-2+1"
 
 
 def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:

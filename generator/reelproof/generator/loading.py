@@ -87,6 +87,13 @@ def files_digest(folder: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def marker_version(marker: dict[str, Any]) -> str:
+    """Version label of a default-model folder: its steps per training stage, e.g.
+    ``steps-6000+1500`` for a run continued from a 6,000-step checkpoint."""
+    stages = [*marker.get("previous_stages", []), marker]
+    return "steps-" + "+".join(str(stage.get("steps_done", "unknown")) for stage in stages)
+
+
 def load_local(local_dir_or_preset: str | os.PathLike[str], torch_dtype: Any = None) -> LoadedModel:
     """Load a pipeline from a preset or local folder (no network).
 
@@ -99,7 +106,7 @@ def load_local(local_dir_or_preset: str | os.PathLike[str], torch_dtype: Any = N
     if tinyvid.is_tinyvid_folder(folder):
         marker = json.loads((folder / tinyvid.MARKER_FILE).read_text())
         pipe = tinyvid.load_pipeline(folder)
-        version = f"steps-{marker.get('steps_done', 'unknown')}"
+        version = marker_version(marker)
         return LoadedModel(pipe, DEFAULT_MODEL_NAME, version, files_digest(folder), folder)
     class_name = pipelines.pipeline_class_in_folder(folder)
     pipelines.kind_of(class_name)  # unsupported classes fail before any weight is read

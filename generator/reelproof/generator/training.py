@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -134,6 +135,17 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
             e.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
 
 
+def earlier_stages(init_from: Path) -> list[dict[str, Any]]:
+    """The training stages behind a checkpoint, oldest first, from its marker file.
+
+    A continued run's marker keeps them, so the shipped weights say how they were made end to
+    end, not only the last stage's command.
+    """
+    marker = json.loads((init_from / tinyvid.MARKER_FILE).read_text())
+    stage = {k: marker[k] for k in ("train", "steps_done", "train_seconds", "loss") if k in marker}
+    return [*marker.get("previous_stages", []), stage]
+
+
 def train(
     out_dir: Path,
     cfg: TrainConfig,
@@ -161,6 +173,7 @@ def train(
         )
     )
     model_cfg = pipe.tinyvid_config
+    previous = earlier_stages(Path(cfg.init_from)) if cfg.init_from else []
     transformer, text_encoder = pipe.transformer, pipe.text_encoder
     transformer.train()
     text_encoder.train()
@@ -192,6 +205,7 @@ def train(
             "train_scenes": len(specs),
             "held_out_scenes": len(scenes.held_out_scenes()),
             "torch": torch.__version__,
+            "previous_stages": previous,
         }
         tinyvid.save_pipeline(ema_pipe, out_dir, extra)
         log(f"saved {tag} checkpoint at step {step} to {out_dir}")
