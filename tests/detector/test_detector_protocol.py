@@ -27,13 +27,8 @@ class CountingExtractor(ForensicExtractor):
         return super().extract(frames)
 
 
-def _copy_root(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
-
-
 def test_cache_reused_then_invalidated(tiny_dataset: Path, tmp_path: Path) -> None:
-    root = _copy_root(tiny_dataset, tmp_path / "data")
+    root = Path(shutil.copytree(tiny_dataset, tmp_path / "data"))
     cache = tmp_path / "cache"
 
     first = CountingExtractor()

@@ -62,13 +62,13 @@ def root_features(
     """Features of every video under ``root`` (layouts as ``discover``), cached as npz."""
     _layout, videos = discover(root)
     paths = np.array([str(v.path) for v in videos])
-    cache = None
-    key = np.array(cache_key(extractor, videos))
+    cache = key = None
     if cache_dir is not None:
         cache = cache_dir / f"{extractor.name}_{max_frames}" / f"{_cache_name(root)}.npz"
+        key = cache_key(extractor, videos)
         if cache.is_file():
             with np.load(cache, allow_pickle=False) as z:
-                if "key" in z.files and str(z["key"]) == str(key):
+                if "key" in z.files and str(z["key"]) == key:
                     return _from_cache(videos, z["X"], z["video"], z["kept"])
     if log:
         log(f"features: {root} ({len(videos)} videos)")
@@ -76,7 +76,7 @@ def root_features(
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         kept = np.array([videos.index(v) for v in feats.videos], dtype=np.int64)
-        np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept, key=key)
+        np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept, key=np.array(key))
     return feats
 
 
