@@ -122,11 +122,15 @@ def test_train_command_writes_a_loadable_model(
         "2",
         "--object-weight",
         "2",
+        "--edge-weight",
+        "3",
         "--json",
     ]
     assert run(args) == EXIT_OK
     body = _json(capsys)
     assert body["steps"] == 2.0
+    train_marker = json.loads((out / tinyvid.MARKER_FILE).read_text())["train"]
+    assert (train_marker["object_weight"], train_marker["edge_weight"]) == (2.0, 3.0)
     pipe = tinyvid.load_pipeline(out)
     assert pipe.tinyvid_config == tinyvid.TinyVidConfig()
     # The first model's settings stay reachable, so its card's command still reproduces it.
@@ -174,6 +178,32 @@ def test_object_weighting_marks_the_shape_and_reweights_the_loss() -> None:
     assert float(weighted) < float(plain)  # the error is off the shape: it counts less
 
 
+def test_edge_band_covers_where_a_square_and_a_ball_differ() -> None:
+    """The outline band must hold the pixels that tell a square from a ball of the same size and
+    place (the square's corners), whichever of the two was drawn."""
+    from reelproof.generator import scenes
+    from reelproof.generator.training import TrainConfig, edge_bands, loss_weights, object_masks
+
+    drawn = {}
+    for shape in ("square", "ball"):
+        spec = scenes.SceneSpec("red", shape, "left", "gray")
+        # The same seed gives the same size, start and path for both shapes.
+        clip = scenes.render_scene(spec, np.random.default_rng(3), 4, 32)
+        drawn[shape] = (spec, clip, object_masks(clip[None], [spec], 1))
+    differ = drawn["square"][2] ^ drawn["ball"][2]
+    assert differ.sum() > 0
+    for spec, clip, mask in drawn.values():
+        band = edge_bands(mask)
+        assert (band & differ).sum() / differ.sum() > 0.95
+        assert band.mean() < 0.25  # a band, not the frame
+        assert not band[0, :, 0, 0].any()  # far corners of the frame stay out
+        assert loss_weights(clip[None], [spec], TrainConfig()) is None  # plain MSE
+        weight = loss_weights(clip[None], [spec], TrainConfig(object_weight=2.0, edge_weight=4.0))
+        assert weight is not None and weight.shape == (1, 1, 4, 32, 32)
+        expected = 1.0 + 2.0 * mask.astype(np.float32) + 4.0 * band.astype(np.float32)
+        np.testing.assert_allclose(weight[:, 0].numpy(), expected)
+
+
 def test_x_prediction_gives_the_flow_velocity() -> None:
     """An exact clean-clip prediction turns into the exact velocity ``noise - x0``; a velocity
     model's output passes through unchanged."""
@@ -215,6 +245,21 @@ def test_checkpoint_without_newer_fields_loads_as_the_first_model(tmp_path: Path
     pipe = tinyvid.load_pipeline(tmp_path)
     assert pipe.tinyvid_config == first
     assert isinstance(pipe.transformer, WanTransformer3DModel)
+
+
+def test_tokenizer_follows_the_loaded_config(tmp_path: Path) -> None:
+    """A model saved with another prompt length reads prompts with that length after loading."""
+    from reelproof.core import InputError
+    from reelproof.generator import tinyvid
+
+    short = tinyvid.TinyVidConfig(max_tokens=6)
+    tinyvid.save_pipeline(tinyvid.build_pipeline(short), tmp_path, {})
+    pipe = tinyvid.load_pipeline(tmp_path)
+    assert pipe.tokenizer.max_tokens == 6
+    ids, _ = pipe.tokenizer(["a red ball"])
+    assert ids.shape == (1, 6)
+    with pytest.raises(InputError, match="at most 6"):
+        pipe.tokenizer(["a red ball moving left on a black background"])
 
 
 def test_new_models_default_to_hunyuan_with_coordinates() -> None:

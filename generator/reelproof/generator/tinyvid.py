@@ -418,9 +418,20 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         self.register_modules(
             transformer=transformer, text_encoder=text_encoder, scheduler=scheduler
         )
+        # build_pipeline and load_pipeline set the real configuration right after construction.
         self.tinyvid_config = TinyVidConfig()
-        self.tokenizer = WordTokenizer(self.tinyvid_config.vocab, self.tinyvid_config.max_tokens)
         self.video_processor = VideoProcessor(vae_scale_factor=1)
+
+    @property
+    def tinyvid_config(self) -> TinyVidConfig:
+        """The model's architecture and vocabulary; setting it rebuilds the tokenizer."""
+        return self._tinyvid_config
+
+    @tinyvid_config.setter
+    def tinyvid_config(self, cfg: TinyVidConfig) -> None:
+        # The tokenizer is derived from the vocabulary, so the two can never disagree.
+        self._tinyvid_config = cfg
+        self.tokenizer = WordTokenizer(cfg.vocab, cfg.max_tokens)
 
     def check_inputs_early(self, prompt: str, num_frames: int, height: int, width: int) -> None:
         """Validate a request before any compute (see :func:`check_request`)."""

@@ -50,6 +50,10 @@ class TrainConfig:
         object_weight: Extra loss weight on the shape's pixels (0: plain MSE). The shape
             covers about a tenth of a frame, so with plain MSE the flat background dominates
             the loss once colours are learnt; shape and motion live in the other tenth.
+        edge_weight: Extra loss weight on a band around the shape's outline (0: none). A ball
+            and a square of the same size differ only there (the square's corners lie up to
+            a quarter of the size outside the ball's rim), so this is where the shape word
+            has to act.
         prediction: What a new model's transformer outputs, ``"x"`` (the clean clip) or
             ``"v"`` (the velocity; see :class:`tinyvid.TinyVidConfig`). A continued run
             (``init_from``) keeps its checkpoint's kind.
@@ -74,6 +78,7 @@ class TrainConfig:
     threads: int = 1
     init_from: str = ""
     object_weight: float = 0.0
+    edge_weight: float = 0.0
     prediction: str = "x"
     noise_logit_mean: float = 0.8
     noise_logit_std: float = 0.8
@@ -109,6 +114,40 @@ def object_masks(
     diff = np.abs(data.astype(np.int16) - backgrounds[:, None, None, None, :]).max(axis=-1)
     masks: npt.NDArray[np.bool_] = diff > 4  # anti-aliased edges count as the shape
     return masks
+
+
+EDGE_OUTSIDE = 2  # pixels the outline band reaches outside the shape: a square's corner
+EDGE_INSIDE = 1  # ...and inside it (32-pixel frames, shape about 10 pixels across)
+
+
+def edge_bands(masks: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """(N, F, S, S) True within ``EDGE_OUTSIDE`` pixels outside and ``EDGE_INSIDE`` inside the
+    outline of each frame's shape mask (square neighbourhoods, i.e. max-pooling)."""
+    flat = torch.from_numpy(masks).float().flatten(0, 1)[:, None]  # (N*F, 1, S, S)
+
+    def grow(x: torch.Tensor, r: int) -> torch.Tensor:
+        return torch.nn.functional.max_pool2d(x, 2 * r + 1, stride=1, padding=r)
+
+    outer = grow(flat, EDGE_OUTSIDE)
+    inner = 1.0 - grow(1.0 - flat, EDGE_INSIDE)  # erosion as the dilation of the complement
+    band: npt.NDArray[np.bool_] = ((outer - inner) > 0.5).reshape(masks.shape).numpy()
+    return band
+
+
+def loss_weights(
+    clips: npt.NDArray[np.uint8], specs: list[scenes.SceneSpec], cfg: TrainConfig
+) -> torch.Tensor | None:
+    """Per-pixel loss weights (B, 1, F, S, S) of one batch, or None for plain MSE.
+
+    Computed per batch: the whole set's masks would take about 400 MB.
+    """
+    if not (cfg.object_weight or cfg.edge_weight):
+        return None
+    masks = object_masks(clips, specs, 1)
+    weight = 1.0 + cfg.object_weight * torch.from_numpy(masks).float()
+    if cfg.edge_weight:
+        weight = weight + cfg.edge_weight * torch.from_numpy(edge_bands(masks)).float()
+    return weight[:, None]
 
 
 def weighted_mse(
@@ -228,11 +267,7 @@ def train(
         xt = (1.0 - s) * x0 + s * noise
         text = tinyvid.encode_text(text_encoder, pipe.tokenizer, batch_prompts)
         pred = tinyvid.denoise(transformer, xt, sigma, text, model_cfg)
-        weight = None
-        if cfg.object_weight:  # masks of this batch only: the whole set's would take ~400 MB
-            batch_specs = [specs[i // cfg.instances_per_scene] for i in idx]
-            masks = object_masks(data[idx], batch_specs, 1)
-            weight = 1.0 + cfg.object_weight * torch.from_numpy(masks).float()[:, None]
+        weight = loss_weights(data[idx], [specs[i // cfg.instances_per_scene] for i in idx], cfg)
         # The loss is on the velocity whatever the transformer predicts ("v-loss" in Li & He).
         loss = weighted_mse(tinyvid.velocity(pred, xt, sigma, model_cfg), noise - x0, weight)
         opt.zero_grad(set_to_none=True)

@@ -45,6 +45,12 @@ def train_command(
     object_weight: float = typer.Option(
         0.0, "--object-weight", min=0.0, help="Extra loss weight on the shape's pixels."
     ),
+    edge_weight: float = typer.Option(
+        0.0,
+        "--edge-weight",
+        min=0.0,
+        help="Extra loss weight on a band around the shape's outline.",
+    ),
     prediction: str = typer.Option(
         "x",
         "--prediction",
@@ -85,6 +91,7 @@ def train_command(
         threads=threads,
         init_from=str(init_from) if init_from else "",
         object_weight=object_weight,
+        edge_weight=edge_weight,
         prediction=prediction,
         noise_logit_mean=noise_mean,
         noise_logit_std=noise_std,
