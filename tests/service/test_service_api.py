@@ -11,6 +11,8 @@ import httpx
 import pytest
 from svc_helpers import Clips, Server, assert_problem, build_clips, upload
 
+from reelproof.service.verdict import VerdictLabel
+
 
 def test_health_ready_and_metrics_need_no_key(server: Server) -> None:
     assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
@@ -184,7 +186,15 @@ def test_web_page_and_openapi(server: Server) -> None:
         assert route in paths, route
     body = paths["/v1/analyses"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in body
-    assert "Problem" in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    assert "Problem" in schemas
+    # The verdict is typed for client generators: labels as an enum, signals as objects.
+    assert set(schemas["VerdictLabel"]["enum"]) == {label.value for label in VerdictLabel}
+    assert {"verdict", "evidence", "provenance", "watermark", "detector"} <= set(
+        schemas["VerdictModel"]["required"]
+    )
+    report = paths["/v1/analyses/{analysis_id}/report"]["get"]["responses"]["200"]["content"]
+    assert report["application/json"]["schema"]["$ref"].endswith("/VerdictModel")
     schemes = spec["components"]["securitySchemes"]
     assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
 

@@ -12,11 +12,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
+from pydantic import ValidationError
 from svc_helpers import Clips, build_clips
 
 from reelproof.core.errors import InputError
+from reelproof.provenance import STATES
+from reelproof.service.api.schemas import ProvenanceState, VerdictModel
 from reelproof.service.pipeline import VerifyOptions, verify_clip
 from reelproof.service.verdict import SignalStatus, VerdictLabel
 
@@ -36,6 +40,14 @@ def options(clips: Clips, trusted: bool = True, **kw: object) -> VerifyOptions:
     )
 
 
+def verify_body(path: Path, opts: VerifyOptions) -> dict[str, Any]:
+    """The verdict JSON, checked against the API's typed schema (which must keep every key)."""
+    body = verify_clip(path, opts).to_dict()
+    typed = VerdictModel.model_validate(body).model_dump(mode="json", by_alias=True)
+    assert typed == body
+    return body
+
+
 def codes(body: dict[str, object]) -> list[str]:
     evidence = body["evidence"]
     assert isinstance(evidence, list)
@@ -43,7 +55,7 @@ def codes(body: dict[str, object]) -> list[str]:
 
 
 def test_signed_and_marked_clip(clips: Clips) -> None:
-    body = verify_clip(clips.signed, options(clips)).to_dict()
+    body = verify_body(clips.signed, options(clips))
     assert body["verdict"] == VerdictLabel.CREDENTIALS_TRUSTED.value
     assert body["provenance"]["state"] == "trusted"
     assert body["watermark"]["detected"] is True
@@ -55,14 +67,14 @@ def test_signed_and_marked_clip(clips: Clips) -> None:
 
 
 def test_untrusted_signer_falls_back_to_the_watermark(clips: Clips) -> None:
-    body = verify_clip(clips.signed, options(clips, trusted=False)).to_dict()
+    body = verify_body(clips.signed, options(clips, trusted=False))
     assert body["provenance"]["state"] == "valid_untrusted"
     assert body["verdict"] == VerdictLabel.AI_GENERATED_MARKED.value
     assert "credentials_untrusted" in codes(body)
 
 
 def test_stripped_credentials_are_recovered_by_watermark_id(clips: Clips) -> None:
-    body = verify_clip(clips.stripped, options(clips)).to_dict()
+    body = verify_body(clips.stripped, options(clips))
     assert body["provenance"]["state"] == "absent"
     assert body["verdict"] == VerdictLabel.AI_GENERATED_MARKED.value
     recovered = body["watermark"]["recovered_manifest"]
@@ -75,13 +87,13 @@ def test_stripped_credentials_are_recovered_by_watermark_id(clips: Clips) -> Non
 
 
 def test_tampered_clip_is_tampered_not_trusted(clips: Clips) -> None:
-    body = verify_clip(clips.tampered, options(clips)).to_dict()
+    body = verify_body(clips.tampered, options(clips))
     assert body["provenance"]["state"] == "invalid"
     assert body["verdict"] == VerdictLabel.TAMPERED.value
 
 
 def test_real_footage_without_signals_is_never_called_fake(bikes_mp4: Path) -> None:
-    body = verify_clip(bikes_mp4, VerifyOptions(detector=False)).to_dict()
+    body = verify_body(bikes_mp4, VerifyOptions(detector=False))
     assert body["provenance"]["state"] == "absent"
     assert body["watermark"]["detected"] is False
     assert body["verdict"] in ("inconclusive", "not_applicable")
@@ -97,9 +109,21 @@ def test_skipped_signals_are_reported(bikes_mp4: Path) -> None:
     assert verdict.provenance.status is SignalStatus.SKIPPED
     assert verdict.watermark.status is SignalStatus.SKIPPED
     body = verdict.to_dict()
+    VerdictModel.model_validate(body)  # a verdict made of skipped signals is still well-typed
     assert body["verdict"] == "not_applicable"
     assert body["provenance"]["state"] is None and body["watermark"]["payload"] is None
     assert codes(body) == ["signal_skipped"] * 3
+
+
+def test_typed_schema_matches_the_provenance_states() -> None:
+    assert get_args(ProvenanceState) == STATES
+
+
+def test_typed_schema_rejects_a_malformed_verdict(clips: Clips) -> None:
+    body = verify_body(clips.signed, options(clips))
+    for key, bad in (("verdict", "fake"), ("watermark", {"detected": True}), ("evidence", [{}])):
+        with pytest.raises(ValidationError):
+            VerdictModel.model_validate({**body, key: bad})
 
 
 def test_unusable_input_raises(tmp_path: Path) -> None:
@@ -166,8 +190,8 @@ def test_cli_bad_input_exits_3(tmp_path: Path) -> None:
 def test_shared_sampling_gives_the_sequential_answer(clips: Clips) -> None:
     """In parallel, the classifier's and the fingerprint's frames come from one decode pass;
     one-after-another, each reads the file itself. The answers must be the same."""
-    together = verify_clip(clips.stripped, options(clips, detector=True)).to_dict()
-    apart = verify_clip(clips.stripped, options(clips, detector=True, parallel=False)).to_dict()
+    together = verify_body(clips.stripped, options(clips, detector=True))
+    apart = verify_body(clips.stripped, options(clips, detector=True, parallel=False))
     assert together["verdict"] == apart["verdict"] == VerdictLabel.AI_GENERATED_MARKED.value
     assert together["detector"]["status"] == "ok"
     assert together["detector"]["p_synthetic"] == apart["detector"]["p_synthetic"]

@@ -47,6 +47,7 @@ from reelproof.service.api.problems import (
     status_for,
 )
 from reelproof.service.api.ratelimit import RateLimiter
+from reelproof.service.api.schemas import SignalModelInfo, VerdictModel
 from reelproof.service.api.settings import ServiceSettings
 from reelproof.service.api.uploads import UPLOAD_OPENAPI, Upload, receive_upload
 from reelproof.service.api.workers import JobRunner
@@ -92,7 +93,7 @@ class AnalysisModel(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     verdict: str | None = Field(None, description="the fused verdict label once succeeded")
-    result: dict[str, Any] | None = Field(None, description="the full verdict JSON")
+    result: VerdictModel | None = Field(None, description="the full verdict JSON once succeeded")
     error: dict[str, Any] | None = Field(None, description="problem details when failed")
     links: Links
 
@@ -128,7 +129,7 @@ class HealthModel(BaseModel):
 
 class ModelsModel(BaseModel):
     model_config = ConfigDict(extra="allow")
-    signals: dict[str, Any]
+    signals: dict[str, SignalModelInfo]
     versions: dict[str, str]
     load_errors: dict[str, str]
 
@@ -474,7 +475,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:
             200: {
                 "description": "The report",
                 "content": {
-                    "application/json": {"schema": {"type": "object"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/VerdictModel"}},
                     "text/html": {"schema": {"type": "string"}},
                 },
             },
