@@ -1,8 +1,8 @@
 """Typed OpenAPI shapes of the verdict JSON and of ``GET /v1/models``.
 
 The verdict is built by ``reelproof.service.pipeline.Verdict.to_dict``; these models describe it
-for API clients (generated SDKs, schema validators) and the server validates every answer against
-them. Each model names the keys that are always present; the signals' reports carry many more
+for API clients (generated SDKs, schema validators), and the server validates the verdict in every
+``/v1/analyses`` answer against them. Each model names the keys that are always present; the signals' reports carry many more
 (``extra="allow"``), and those pass through unchanged so the CLI and the API answer alike.
 """
 
@@ -12,9 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelproof.service.verdict import VerdictLabel
+from reelproof.service.verdict import SignalStatus, VerdictLabel
 
-SignalStatusName = Literal["ok", "skipped", "unavailable", "error"]
 ProvenanceState = Literal["trusted", "valid_untrusted", "invalid", "absent"]
 """Mirrors ``reelproof.provenance.STATES`` (a test keeps the two equal)."""
 
@@ -39,7 +38,7 @@ class EvidenceModel(BaseModel):
 
 
 class _SignalBody(_Open):
-    status: SignalStatusName
+    status: SignalStatus
     reason: str | None = Field(description="why the signal did not run or failed")
     seconds: float
 
