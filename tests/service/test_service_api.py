@@ -11,6 +11,7 @@ import httpx
 import pytest
 from svc_helpers import Clips, Server, assert_problem, build_clips, upload
 
+from reelproof.provenance import STATES
 from reelproof.service.verdict import VerdictLabel
 
 
@@ -195,6 +196,10 @@ def test_web_page_and_openapi(server: Server) -> None:
     )
     report = paths["/v1/analyses/{analysis_id}/report"]["get"]["responses"]["200"]["content"]
     assert report["application/json"]["schema"]["$ref"].endswith("/VerdictModel")
+    # The credentials-only route answers only when the check ran, so its state is never null.
+    state = schemas["ProvenanceModel"]["properties"]["state"]
+    assert set(state["enum"]) == set(STATES)
+    assert {"state", "sha256", "filename", "status"} <= set(schemas["ProvenanceModel"]["required"])
     schemes = spec["components"]["securitySchemes"]
     assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
 

@@ -47,7 +47,12 @@ from reelproof.service.api.problems import (
     status_for,
 )
 from reelproof.service.api.ratelimit import RateLimiter
-from reelproof.service.api.schemas import SignalModelInfo, VerdictModel
+from reelproof.service.api.schemas import (
+    ProvenanceSignal,
+    ProvenanceState,
+    SignalModelInfo,
+    VerdictModel,
+)
 from reelproof.service.api.settings import ServiceSettings
 from reelproof.service.api.uploads import UPLOAD_OPENAPI, Upload, receive_upload
 from reelproof.service.api.workers import JobRunner
@@ -98,14 +103,15 @@ class AnalysisModel(BaseModel):
     links: Links
 
 
-class ProvenanceModel(BaseModel):
-    """The credentials-only answer of ``POST /v1/c2pa/verify``."""
+class ProvenanceModel(ProvenanceSignal):
+    """The credentials-only answer of ``POST /v1/c2pa/verify``: the verdict's provenance body.
 
-    model_config = ConfigDict(extra="allow")
+    The route answers 422 or 503 when the check could not run, so here ``state`` is always set.
+    """
+
+    state: ProvenanceState
     sha256: str
     filename: str
-    state: str | None = None
-    seconds: float
 
 
 class Match(BaseModel):
