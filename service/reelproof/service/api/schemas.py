@@ -2,8 +2,9 @@
 
 The verdict is built by ``reelproof.service.pipeline.Verdict.to_dict``; these models describe it
 for API clients (generated SDKs, schema validators), and the server validates the verdict in every
-``/v1/analyses`` answer against them. Each model names the keys that are always present; the signals' reports carry many more
-(``extra="allow"``), and those pass through unchanged so the CLI and the API answer alike.
+``/v1/analyses`` answer against them. Each model names the keys that are always present; the
+signals' reports carry many more (``extra="allow"``), and those pass through unchanged so the CLI
+and the API answer alike.
 """
 
 from __future__ import annotations
