@@ -432,11 +432,11 @@ class ResponsibleGenerator:
 
     def _check_watermarkable(self, height: int, width: int) -> None:
         """Refuse frames too small for the watermark before spending compute on them."""
-        tile = getattr(getattr(self.watermarker, "config", None), "tile", None)
-        if isinstance(tile, int) and min(height, width) < tile:
+        side = self.watermarker.min_side
+        if min(height, width) < side:
             raise InputError(
-                f"{width}x{height} is smaller than the {tile}-pixel watermark tile",
-                hint=f"generate at least {tile}x{tile}",
+                f"{width}x{height} is too small for the watermark (at least {side} px a side)",
+                hint=f"generate at least {side}x{side}",
             )
 
     def _check(

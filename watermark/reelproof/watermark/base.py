@@ -31,6 +31,12 @@ class Watermarker(abc.ABC):
     def __init__(self, key: WatermarkKey | None = None) -> None:
         self.key = key if key is not None else WatermarkKey.demo()
 
+    @property
+    def min_side(self) -> int:
+        """Smallest frame side (pixels) this method can mark and read back; callers such as the
+        generator refuse smaller frames before spending compute on them."""
+        return 1
+
     @abc.abstractmethod
     def embed(self, frames: FrameArray, payload: Payload) -> FrameArray:
         """Mark (T, H, W, 3) uint8 RGB frames; returns new (T, H, W, 3) uint8 frames."""

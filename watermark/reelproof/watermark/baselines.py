@@ -42,6 +42,11 @@ class ImWatermarker(Watermarker):
         self.method = method
         self.name = method
 
+    @property
+    def min_side(self) -> int:
+        """imwatermark refuses images under 256x256 pixels."""
+        return 256
+
     def embed(self, frames: FrameArray, payload: Payload) -> FrameArray:
         """Mark (T, H, W, 3) uint8 RGB frames; returns (T, H, W, 3) uint8."""
         check_frames(frames)

@@ -688,6 +688,11 @@ class RpSsWatermarker(Watermarker):
 
     name = METHOD
 
+    @property
+    def min_side(self) -> int:
+        """Frames need at least one whole tile on each side."""
+        return self.config.tile
+
     def __init__(
         self, key: WatermarkKey | None = None, config: RpSsConfig | None = None, **overrides: object
     ) -> None:
