@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from reelproof.core import InputError, Result
+from reelproof.core import InputError
 from reelproof.detector.backbones import FeatureExtractor
 from reelproof.detector.frames import find_content_box, gray_u8
+from reelproof.detector.score import DetectorLabel, DetectorScore, Segment
 
 FloatArray = npt.NDArray[np.float64]
 LOGIT_CLIP = 8.0
-LABELS = ("synthetic", "real", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -62,57 +61,9 @@ class DetectorConfig:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One time segment's score; unpacks like the tuple ``(start_s, end_s, p_synthetic)``.
-
-    A dataclass rather than a bare tuple so JSON shows named fields.
-    """
-
-    start_s: float
-    end_s: float
-    p_synthetic: float
-
-    def __iter__(self) -> Iterator[float]:
-        return iter((self.start_s, self.end_s, self.p_synthetic))
-
-    def __getitem__(self, index: int) -> float:
-        return (self.start_s, self.end_s, self.p_synthetic)[index]
-
-    def __len__(self) -> int:
-        return 3
-
-
-@dataclass(frozen=True)
-class DetectorScore(Result):
-    """The classifier's reading of one clip.
-
-    Attributes:
-        p_synthetic: calibrated probability that the clip is synthetic; None when the
-            detector could not judge (see ``reason``).
-        label: "synthetic", "real" or "inconclusive".
-        segments: ``Segment(start_s, end_s, p_synthetic)`` per segment, in time order
-            (each unpacks as a 3-tuple; JSON shows the named fields).
-        frames_used: frames that contributed features.
-        model: detector name, version and weights digest.
-        reason: why the label is inconclusive (None otherwise).
-        thresholds: (threshold_low, threshold_high) the label was decided with.
-    """
-
-    schema = "detector_score"
-
-    p_synthetic: float | None
-    label: str
-    segments: tuple[Segment, ...]
-    frames_used: int
-    model: str
-    reason: str | None = None
-    thresholds: tuple[float, float] = field(default=(0.0, 1.0))
-
-
 def _logit(p: FloatArray) -> FloatArray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)  # type: ignore[no-any-return]
+    return np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)
 
 
 class ClipDetector:
@@ -160,7 +111,7 @@ class ClipDetector:
         z = float(np.mean(_logit(frame_p)))
         return 1.0 / (1.0 + math.exp(-(slope * z + intercept)))
 
-    def label_for(self, p: float) -> str:
+    def label_for(self, p: float) -> DetectorLabel:
         """Label for a clip probability under this detector's thresholds."""
         low, high = self.thresholds
         if p >= high:

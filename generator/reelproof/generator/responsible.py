@@ -435,7 +435,7 @@ class ResponsibleGenerator:
         side = self.watermarker.min_side
         if min(height, width) < side:
             raise InputError(
-                f"{width}x{height} is too small for the watermark (at least {side} px a side)",
+                f"{width}x{height} is smaller than the watermark's minimum tile of {side} px a side",
                 hint=f"generate at least {side}x{side}",
             )
 

@@ -396,7 +396,7 @@ def denoise(
     return result
 
 
-class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
+class TinyVideoPipeline(DiffusionPipeline):
     """Text-to-video pipeline of the embedded default model.
 
     Follows diffusers' video pipeline shape: encode prompt -> denoise with the scheduler ->
@@ -437,7 +437,7 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         """Validate a request before any compute (see :func:`check_request`)."""
         check_request(self.tinyvid_config, prompt, num_frames, height, width)
 
-    @torch.no_grad()  # type: ignore[untyped-decorator]
+    @torch.no_grad()
     def __call__(
         self,
         prompt: str | list[str],

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, get_args
 
 import c2pa
 
@@ -26,7 +26,8 @@ from reelproof.provenance.media import sniff_mime
 from reelproof.provenance.pki import DEV_MARKER
 from reelproof.provenance.trust import TrustConfig
 
-STATES = ("trusted", "valid_untrusted", "invalid", "absent")
+ProvenanceState = Literal["trusted", "valid_untrusted", "invalid", "absent"]
+STATES: tuple[ProvenanceState, ...] = get_args(ProvenanceState)
 HARD_BINDING_CODES = frozenset(
     {"assertion.bmffHash.mismatch", "assertion.dataHash.mismatch", "assertion.boxesHash.mismatch"}
 )
@@ -118,7 +119,7 @@ class IngredientReport:
     title: str | None
     relationship: str | None
     format: str | None
-    state: str
+    state: ProvenanceState
     codes: tuple[ValidationCode, ...]
     manifest_label: str | None
     signer: SignerIdentity | None
@@ -152,7 +153,7 @@ class ProvenanceReport(Result):
     schema = "provenance_report"
 
     path: str
-    state: str
+    state: ProvenanceState
     summary: str
     codes: tuple[ValidationCode, ...]
     signer: SignerIdentity | None = None
@@ -220,7 +221,7 @@ def _codes_from_status_list(items: Iterable[Mapping[str, Any]] | None) -> list[V
     ]
 
 
-def _state_from_codes(codes: list[ValidationCode], has_manifest: bool) -> str:
+def _state_from_codes(codes: list[ValidationCode], has_manifest: bool) -> ProvenanceState:
     if not has_manifest and not codes:
         return "absent"
     failures = {c.code for c in codes if c.kind == "failure"}
@@ -411,9 +412,8 @@ def report_from_reader_json(
     codes = _codes_from(validation.get("activeManifest"))
     if not codes and data.get("validation_status"):
         codes = _codes_from_status_list(data.get("validation_status"))
-    state = {"Trusted": "trusted", "Valid": "valid_untrusted"}.get(
-        str(data.get("validation_state")), "invalid"
-    )
+    reader_states: dict[str, ProvenanceState] = {"Trusted": "trusted", "Valid": "valid_untrusted"}
+    state = reader_states.get(str(data.get("validation_state")), "invalid")
     if state != "invalid" and _state_from_codes(codes, True) == "invalid":
         state = "invalid"  # never report valid over a failure the validator listed
     signer = _signer_from(manifest, cr_by_label.get(str(label)))

@@ -9,12 +9,16 @@ from __future__ import annotations
 import importlib.resources
 import json
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import jinja2
 from markupsafe import Markup
 
+from reelproof.core.results import JsonValue
+from reelproof.service.thumbnails import Thumbnail
 from reelproof.service.verdict import PLAIN_WORDS, VerdictLabel
+
+JsonMap = Mapping[str, JsonValue]
 
 TONE = {
     "credentials_trusted": "good",
@@ -35,7 +39,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _fmt_p(value: Any) -> str:
+def _fmt_p(value: float | None) -> str:
     if value is None:
         return "—"
     v = float(value)
@@ -44,11 +48,12 @@ def _fmt_p(value: Any) -> str:
     return f"{v:.2e}" if v < 1e-3 else f"{v:.3f}"
 
 
-def per_second_scores(detector: dict[str, Any]) -> list[tuple[float, float]]:
+def per_second_scores(detector: JsonMap) -> list[tuple[float, float]]:
     """(second, mean p_synthetic) pairs from the detector's segments, in time order."""
     bins: dict[int, list[float]] = {}
-    for seg in detector.get("segments") or []:
-        if not isinstance(seg, dict):
+    segments = detector.get("segments")
+    for seg in segments if isinstance(segments, list) else []:
+        if not isinstance(seg, Mapping):
             continue
         t = _first(seg, ("t", "time", "start_s", "start", "timestamp"))
         p = _first(seg, ("p_synthetic", "p", "score"))
@@ -58,7 +63,7 @@ def per_second_scores(detector: dict[str, Any]) -> list[tuple[float, float]]:
     return [(float(sec), sum(vals) / len(vals)) for sec, vals in sorted(bins.items())]
 
 
-def _first(body: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+def _first(body: JsonMap, keys: tuple[str, ...]) -> float | None:
     for key in keys:
         value = body.get(key)
         if isinstance(value, int | float) and math.isfinite(float(value)):
@@ -119,12 +124,17 @@ def score_plot_svg(
     return "".join(parts)
 
 
-def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None = None) -> str:
+def _section(body: JsonMap, key: str) -> JsonMap:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def render_html(verdict: JsonMap, thumbnails: Sequence[Thumbnail] = ()) -> str:
     """Render the report page.
 
     Args:
         verdict: ``Verdict.to_dict()`` (or the same JSON read back from the API).
-        thumbnails: ``[{"t": seconds, "jpeg_base64": str}]`` from ``make_thumbnails``.
+        thumbnails: frames from ``make_thumbnails``.
 
     Returns:
         One self-contained HTML document.
@@ -134,16 +144,16 @@ def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None
         headline = PLAIN_WORDS[VerdictLabel(label)]
     except ValueError:
         headline = label
-    detector = verdict.get("detector") or {}
-    media = verdict.get("media") or {}
+    detector = _section(verdict, "detector")
+    media = _section(verdict, "media")
     points = per_second_scores(detector)
     template = (
         importlib.resources.files("reelproof.service")
         .joinpath("templates/report.html.j2")
         .read_text(encoding="utf-8")
     )
-    watermark = verdict.get("watermark") or {}
-    recovered = watermark.get("recovered_manifest") or {}
+    watermark = _section(verdict, "watermark")
+    recovered = _section(watermark, "recovered_manifest")
     return (
         _env()
         .from_string(template)
@@ -151,13 +161,17 @@ def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None
             v=verdict,
             headline=headline,
             tone=TONE.get(label, "neutral"),
-            prov=verdict.get("provenance") or {},
+            prov=_section(verdict, "provenance"),
             wm=watermark,
             recovered=recovered,
             det=detector,
             media=media,
-            plot=Markup(score_plot_svg(points, float(media.get("duration") or 0))),
-            thumbnails=thumbnails or [],
+            plot=Markup(score_plot_svg(points, _number(media.get("duration")))),
+            thumbnails=thumbnails,
             raw_json=verdict,
         )
     )
+
+
+def _number(value: JsonValue) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0

@@ -4,13 +4,41 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from reelproof.core.io import MediaLimits
+from reelproof.core.results import JsonObject
 
-def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> list[dict[str, Any]]:
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """One frame of the report's strip.
+
+    Attributes:
+        t: presentation time in seconds.
+        jpeg_base64: the frame as a base64 JPEG.
+    """
+
+    t: float
+    jpeg_base64: str
+
+    def to_json(self) -> JsonObject:
+        return {"t": self.t, "jpeg_base64": self.jpeg_base64}
+
+    @classmethod
+    def from_json(cls, body: JsonObject) -> Thumbnail:
+        t, jpeg = body.get("t"), body.get("jpeg_base64")
+        if not isinstance(t, int | float) or not isinstance(jpeg, str):
+            raise ValueError("a thumbnail needs a time and a base64 JPEG")
+        return cls(float(t), jpeg)
+
+
+def make_thumbnails(
+    path: Path, count: int, limits: MediaLimits, width: int = 192
+) -> list[Thumbnail]:
     """Decode ``count`` evenly spaced frames and encode them as JPEG.
 
     Args:
@@ -20,16 +48,16 @@ def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> li
         width: thumbnail width in pixels (height keeps the aspect ratio).
 
     Returns:
-        ``[{"t": seconds, "jpeg_base64": str}]`` in time order.
+        The thumbnails in time order.
     """
     from PIL import Image
 
     from reelproof.core.io import iter_chunks, probe
 
     info = probe(path, limits)
-    total = max(1, int(getattr(info, "frames", 0) or 1))
+    total = max(1, info.frames)
     wanted = sorted({round(i) for i in np.linspace(0, total - 1, num=max(1, count))})
-    picked: list[dict[str, Any]] = []
+    picked: list[Thumbnail] = []
     want_iter = iter(wanted)
     target = next(want_iter, None)
     for chunk in iter_chunks(path, chunk_frames=16, limits=limits):
@@ -46,10 +74,10 @@ def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> li
             buf = io.BytesIO()
             image.save(buf, format="JPEG", quality=70)
             picked.append(
-                {
-                    "t": round(float(chunk.timestamps[offset]), 3),
-                    "jpeg_base64": base64.b64encode(buf.getvalue()).decode("ascii"),
-                }
+                Thumbnail(
+                    t=round(float(chunk.timestamps[offset]), 3),
+                    jpeg_base64=base64.b64encode(buf.getvalue()).decode("ascii"),
+                )
             )
             target = next(want_iter, None)
         if target is None:

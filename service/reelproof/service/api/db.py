@@ -17,9 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from reelproof.core.errors import ConfigError
+from reelproof.core.results import JsonObject
+
+if TYPE_CHECKING:
+    from reelproof.service.api.models import JobStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -76,12 +80,71 @@ class ApiKey:
 
 
 @dataclass(frozen=True)
+class StoredKey:
+    """An API key as ``reelproof keys list-api-keys`` shows it."""
+
+    key_id: str
+    name: str
+    rate_per_minute: int
+    created_at: float
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One analysis job as stored.
+
+    Attributes:
+        result / thumbnails / error: JSON text (the verdict, the report's thumbnails, problem
+            details), served as stored.
+    """
+
+    id: str
+    owner: str
+    status: JobStatus
+    stage: str | None
+    stages_done: tuple[str, ...]
+    filename: str
+    upload_path: str | None
+    sha256: str
+    size_bytes: int
+    attempts: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    result: str | None
+    thumbnails: str | None
+    error: str | None
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> JobRecord:
+        return cls(
+            id=str(row["id"]),
+            owner=str(row["owner"]),
+            status=cast("JobStatus", row["status"]),
+            stage=row["stage"],
+            stages_done=tuple(json.loads(row["stages_done"] or "[]")),
+            filename=str(row["filename"]),
+            upload_path=row["upload_path"],
+            sha256=str(row["sha256"]),
+            size_bytes=int(row["size_bytes"]),
+            attempts=int(row["attempts"]),
+            created_at=float(row["created_at"]),
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            result=row["result"],
+            thumbnails=row["thumbnails"],
+            error=row["error"],
+        )
+
+
+@dataclass(frozen=True)
 class IdempotentResponse:
     """A response stored under an ``Idempotency-Key``."""
 
     fingerprint: str
     status: int
-    body: dict[str, Any]
+    body: JsonObject
     headers: dict[str, str]
 
 
@@ -152,12 +215,17 @@ class ServiceDB:
             cur = conn.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,))
             return cur.rowcount > 0
 
-    def list_api_keys(self) -> list[dict[str, Any]]:
+    def list_api_keys(self) -> list[StoredKey]:
         with self.connect() as conn:
             rows = conn.execute(
                 "SELECT key_id, name, rate_per_minute, created_at, revoked FROM api_keys"
             ).fetchall()
-        return [dict(r) for r in rows]
+        return [
+            StoredKey(
+                r["key_id"], r["name"], r["rate_per_minute"], r["created_at"], bool(r["revoked"])
+            )
+            for r in rows
+        ]
 
     # -- jobs ----------------------------------------------------------------------------------
     def insert_job(
@@ -199,14 +267,14 @@ class ServiceDB:
             )
         return job_id, True
 
-    def get_job(self, job_id: str, owner: str | None = None) -> dict[str, Any] | None:
+    def get_job(self, job_id: str, owner: str | None = None) -> JobRecord | None:
         with self.connect() as conn:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None or (owner is not None and row["owner"] != owner):
             return None
-        return dict(row)
+        return JobRecord.of(row)
 
-    def claim_next(self, max_attempts: int) -> dict[str, Any] | None:
+    def claim_next(self, max_attempts: int) -> JobRecord | None:
         """Mark the oldest queued job running and return it (``None`` when none is queued)."""
         with self.connect() as conn:
             row = conn.execute(
@@ -219,7 +287,7 @@ class ServiceDB:
                 "attempts=attempts+1 WHERE id=?",
                 (time.time(), row["id"]),
             )
-            return dict(row)
+            return JobRecord.of(row)
 
     def set_stage(self, job_id: str, stage: str, done: list[str]) -> None:
         with self.connect() as conn:
@@ -231,9 +299,9 @@ class ServiceDB:
     def finish_job(
         self,
         job_id: str,
-        result: dict[str, Any] | None,
-        thumbnails: list[dict[str, Any]] | None,
-        error: dict[str, Any] | None,
+        result: JsonObject | None,
+        thumbnails: list[JsonObject] | None,
+        error: JsonObject | None,
     ) -> bool:
         """Record the outcome; False when the job was deleted meanwhile."""
         status = "succeeded" if error is None else "failed"
@@ -266,7 +334,7 @@ class ServiceDB:
         with self.connect() as conn:
             conn.execute("UPDATE jobs SET upload_path=NULL WHERE id=?", (job_id,))
 
-    def delete_job(self, job_id: str, owner: str) -> dict[str, Any] | None:
+    def delete_job(self, job_id: str, owner: str) -> JobRecord | None:
         """Delete a job row; returns it (to remove its upload) or ``None`` when not found."""
         with self.connect() as conn:
             row = conn.execute(
@@ -275,7 +343,7 @@ class ServiceDB:
             if row is None:
                 return None
             conn.execute("DELETE FROM jobs WHERE id=?", (job_id,))
-            return dict(row)
+            return JobRecord.of(row)
 
     def recover_after_restart(
         self, max_attempts: int

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelproof.core.paths import reelproof_home
+
+if TYPE_CHECKING:
+    from reelproof.service.pipeline import VerifyOptions
 
 
 def _default_data_dir() -> Path:
@@ -59,6 +63,20 @@ class ServiceSettings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    def verify_options(self) -> VerifyOptions:
+        """What the analysis workers run, with which resources and limits."""
+        from reelproof.service.pipeline import VerifyOptions
+
+        return VerifyOptions(
+            detector=self.detector,
+            manifest_store=self.manifest_store,
+            trust_anchors=self.trust_anchors,
+            detector_model=self.detector_model,
+            max_pixels=self.max_pixels,
+            max_frames=self.max_frames,
+            max_duration_s=self.max_duration_s,
+        )
 
     def ensure_dirs(self) -> None:
         """Create the data folders (mode 0700: uploads may be sensitive footage)."""

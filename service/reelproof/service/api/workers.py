@@ -9,6 +9,7 @@ explicit "interrupted" error: nothing is silently lost.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import multiprocessing
@@ -19,12 +20,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reelproof.core.errors import ReelProofError
-from reelproof.service.api.db import ServiceDB
+from reelproof.core.results import JsonObject
+from reelproof.service.api.db import JobRecord, ServiceDB
+from reelproof.service.api.problems import JobError
 from reelproof.service.pipeline import Verifier, VerifyOptions
+from reelproof.service.resources import SignalInfo
+from reelproof.service.thumbnails import Thumbnail
+from reelproof.service.verdict import Verdict
 
 log = logging.getLogger("reelproof.service")
 
@@ -50,23 +56,49 @@ def init_worker(options: VerifyOptions, db_path: str) -> None:
     _VERIFIER.load()
 
 
-def worker_info() -> dict[str, Any]:
-    """What a worker loaded (runs in the worker; used for ``/v1/models`` and readiness)."""
-    assert _VERIFIER is not None
-    return {
-        "pid": os.getpid(),
-        "versions": _VERIFIER.versions(),
-        "load_errors": _VERIFIER.load() or {},
-        "describe": _VERIFIER.describe_models(),
-    }
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a worker process loaded (``/v1/models`` and readiness)."""
+
+    pid: int
+    versions: dict[str, str]
+    load_errors: dict[str, str]
+    signals: dict[str, SignalInfo]
 
 
-def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> dict[str, Any]:
-    """Verify one upload (runs in the worker).
+@dataclass(frozen=True)
+class AnalysisOutcome:
+    """How one analysis ended: a verdict (with thumbnails) or an error.
 
-    Returns:
-        ``{"result": verdict_json, "thumbnails": [...]}`` or ``{"error": problem}``.
+    Attributes:
+        verdict: the verdict, its ``filename`` the client's (never the private upload name).
+        thumbnails: frames for the HTML report.
+        error: problem details when the analysis failed.
+        upload_path: the upload the job read (removed after the job unless uploads are kept).
     """
+
+    verdict: Verdict | None = None
+    thumbnails: tuple[Thumbnail, ...] = ()
+    error: JobError | None = None
+    upload_path: str | None = None
+
+    def result_json(self) -> JsonObject | None:
+        return self.verdict.to_dict() if self.verdict is not None else None
+
+
+def worker_info() -> WorkerInfo:
+    """What this worker loaded (runs in the worker)."""
+    assert _VERIFIER is not None
+    return WorkerInfo(
+        pid=os.getpid(),
+        versions=_VERIFIER.versions(),
+        load_errors=_VERIFIER.load(),
+        signals=_VERIFIER.describe_models(),
+    )
+
+
+def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> AnalysisOutcome:
+    """Verify one upload (runs in the worker)."""
     assert _VERIFIER is not None and _DB is not None
     db = _DB
     running: list[str] = []
@@ -91,7 +123,7 @@ def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> di
     path = Path(upload_path)
     try:
         verdict = _VERIFIER.verify(path, progress)
-        thumbs: list[dict[str, Any]] = []
+        thumbs: list[Thumbnail] = []
         if thumbnails > 0:
             from reelproof.service.thumbnails import make_thumbnails
 
@@ -102,17 +134,9 @@ def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> di
                 thumbs = []
             progress("thumbnails", "done")
     except ReelProofError as err:
-        return {"error": _problem_of(err)}
-    result = verdict.to_dict()
-    result["filename"] = filename  # the client's name, not the private upload name
-    return {"result": result, "thumbnails": thumbs}
-
-
-def _problem_of(err: ReelProofError) -> dict[str, Any]:
-    from reelproof.service.api.problems import TITLES, TYPE_BASE, status_for
-
-    status, slug = status_for(err)
-    return {"type": TYPE_BASE + slug, "title": TITLES.get(status, "Error"), "detail": str(err)}
+        return AnalysisOutcome(error=JobError.of(err))
+    # The client's name, not the private upload name.
+    return AnalysisOutcome(dataclasses.replace(verdict, filename=filename), tuple(thumbs))
 
 
 class JobRunner:
@@ -134,7 +158,7 @@ class JobRunner:
         workers: int,
         max_attempts: int,
         thumbnails: int,
-        on_finished: Callable[[str, dict[str, Any]], None],
+        on_finished: Callable[[str, AnalysisOutcome], None],
         retain_uploads: bool = False,
     ) -> None:
         self.retain_uploads = retain_uploads
@@ -144,11 +168,11 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.thumbnails = thumbnails
         self.on_finished = on_finished
-        self.info: dict[str, Any] | None = None
+        self.info: WorkerInfo | None = None
         self.ready = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight: dict[str, Future[dict[str, Any]]] = {}
+        self._inflight: dict[str, Future[AnalysisOutcome]] = {}
         self._uploads: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
@@ -228,10 +252,9 @@ class JobRunner:
                 time.sleep(1.0)
         self.ready.set()
 
-    def _submit(self, job: dict[str, Any]) -> None:
+    def _submit(self, job: JobRecord) -> None:
         assert self._pool is not None
-        job_id = str(job["id"])
-        upload, name = str(job["upload_path"]), str(job["filename"])
+        job_id, upload, name = job.id, str(job.upload_path), job.filename
         try:
             fut = self._pool.submit(analyze, job_id, upload, self.thumbnails, name)
         except (BrokenProcessPool, RuntimeError):
@@ -242,7 +265,7 @@ class JobRunner:
             self._uploads[job_id] = upload
         fut.add_done_callback(functools.partial(self._done, job_id))
 
-    def _done(self, job_id: str, fut: Future[dict[str, Any]]) -> None:
+    def _done(self, job_id: str, fut: Future[AnalysisOutcome]) -> None:
         with self._lock:
             self._inflight.pop(job_id, None)
             upload = self._uploads.pop(job_id, None)
@@ -256,25 +279,22 @@ class JobRunner:
                 log.warning("worker died during %s; requeued", job_id)
                 self._wake.set()
                 return
-            outcome = {
-                "error": {
-                    "type": "https://reelproof.dev/problems/worker-crashed",
-                    "title": "Worker crashed",
-                    "detail": "The analysis worker stopped unexpectedly on this clip "
+            outcome = AnalysisOutcome(
+                error=JobError.named(
+                    "worker-crashed",
+                    "Worker crashed",
+                    "The analysis worker stopped unexpectedly on this clip "
                     f"({self.max_attempts} attempt(s)).",
-                }
-            }
+                )
+            )
         except Exception as err:  # a bug in the worker must fail the job, not hang it
             log.exception("analysis %s failed", job_id)
-            outcome = {
-                "error": {
-                    "type": "https://reelproof.dev/problems/internal",
-                    "title": "Internal error",
-                    "detail": f"the analysis failed: {type(err).__name__}",
-                }
-            }
-        outcome["upload_path"] = upload
+            outcome = AnalysisOutcome(
+                error=JobError.named(
+                    "internal", "Internal error", f"the analysis failed: {type(err).__name__}"
+                )
+            )
         try:
-            self.on_finished(job_id, outcome)
+            self.on_finished(job_id, dataclasses.replace(outcome, upload_path=upload))
         finally:
             self._wake.set()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from reelproof.service.pipeline import VerifyOptions
+    from reelproof.service.verdict import Verdict
 
 
 def register(app: typer.Typer, name: str, help_text: str) -> None:
@@ -41,40 +46,50 @@ def verify_command(
         detector_model=model,
     )
     verdict = verify_clip(clip, options)
-    body = verdict.to_dict()
+    report_path: Path | None = None
     if html is not None:
-        from reelproof.service.pipeline import Verifier
-        from reelproof.service.report import render_html
-        from reelproof.service.thumbnails import make_thumbnails
-
-        thumbs = make_thumbnails(clip, thumbnails, Verifier(options).limits()) if thumbnails else []
-        html.write_text(render_html(body, thumbs), encoding="utf-8")
-        body["html_report"] = str(html)
+        write_report(verdict, clip, html, thumbnails, options)
+        report_path = html
     if as_json:
         from reelproof.service.cli.output import print_json
 
+        body: dict[str, object] = {**verdict.to_dict()}
+        if report_path is not None:
+            body["html_report"] = str(report_path)
         print_json(body)
         return
-    _print_summary(body)
+    _print_summary(verdict, report_path)
 
 
-def _print_summary(body: dict[str, object]) -> None:
+def write_report(
+    verdict: Verdict, clip: Path, html: Path, thumbnails: int, options: VerifyOptions
+) -> None:
+    """Write the self-contained HTML report of ``verdict`` with ``thumbnails`` frames of ``clip``."""
+    from reelproof.service.report import render_html
+    from reelproof.service.resources import Resources
+    from reelproof.service.thumbnails import make_thumbnails
+
+    limits = Resources(options).limits
+    thumbs = make_thumbnails(clip, thumbnails, limits) if thumbnails else []
+    html.write_text(render_html(verdict.to_dict(), thumbs), encoding="utf-8")
+
+
+def _print_summary(verdict: Verdict, report_path: Path | None) -> None:
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
 
     from reelproof.service.report import TONE
-    from reelproof.service.verdict import PLAIN_WORDS, VerdictLabel
+    from reelproof.service.verdict import PLAIN_WORDS
 
-    label = str(body["verdict"])
     colour = {"good": "green", "ai": "magenta", "warn": "yellow", "bad": "red"}.get(
-        TONE.get(label, ""), "white"
+        TONE.get(verdict.verdict.value, ""), "white"
     )
     console = Console()
     console.print(
         Panel(
-            f"[bold]{PLAIN_WORDS[VerdictLabel(label)]}[/bold]\n{body['summary']}",
-            title=f"{body['filename']}",
+            f"[bold]{PLAIN_WORDS[verdict.verdict]}[/bold]\n{verdict.summary}",
+            title=verdict.filename,
             border_style=colour,
         )
     )
@@ -82,15 +97,12 @@ def _print_summary(body: dict[str, object]) -> None:
     table.add_column("signal")
     table.add_column("finding")
     table.add_column("detail")
-    evidence = body["evidence"]
-    assert isinstance(evidence, list)
-    for item in evidence:
-        table.add_row(str(item["signal"]), str(item["code"]), str(item["message"]))
+    for item in verdict.evidence:
+        table.add_row(item.signal, item.code, item.message)
     console.print(table)
-    timings = body.get("timings")
-    total = body.get("total_seconds")
-    assert isinstance(timings, dict)
-    stages = ", ".join(f"{k} {float(v):.2f}s" for k, v in timings.items())
-    console.print(f"[dim]sha256 {body['sha256']}  ·  {total:.2f} s ({stages})[/dim]")
-    if body.get("html_report"):
-        console.print(f"report written to {body['html_report']}")
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in verdict.timings.items())
+    console.print(
+        f"[dim]sha256 {verdict.sha256}  ·  {verdict.total_seconds:.2f} s ({stages})[/dim]"
+    )
+    if report_path is not None:
+        console.print(f"report written to {report_path}")
