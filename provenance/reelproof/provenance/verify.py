@@ -19,6 +19,8 @@ from typing import Any, BinaryIO, Literal, get_args
 import c2pa
 
 from reelproof.core.errors import MediaDecodeError, ReelProofError, UnsupportedMediaError
+from reelproof.core.io import DEFAULT_LIMITS, resolve_input_path
+from reelproof.core.io.boxes import check_structure
 from reelproof.core.results import Result
 from reelproof.provenance.codes import sentence_for
 from reelproof.provenance.manifest import GENERATOR_ASSERTION, GeneratorInfo
@@ -522,11 +524,15 @@ def verify(path: Path | str, trust: TrustConfig | None = None) -> ProvenanceRepo
     ``reelproof.manifest.unreadable``.
 
     Raises:
-        InputError: the file is missing or empty. MediaDecodeError: the file is not a parseable
-            container and carries no C2PA data. UnsupportedMediaError: not a video container.
+        InputError: the file is missing or not a regular file. MediaDecodeError: empty, or not a
+            parseable container and no C2PA data in it. UnsupportedMediaError: not a video
+            container. LimitExceededError: over the size limit, or too many boxes.
     """
     policy = trust or TrustConfig()
-    file = Path(path)
+    # A regular file within the size limit (a FIFO would block the read forever), and a bounded
+    # number of boxes (the reader's work grows faster than their count).
+    file = resolve_input_path(path, DEFAULT_LIMITS)
+    check_structure(file)
     try:
         mime = sniff_mime(file)
     except UnsupportedMediaError as err:
@@ -560,7 +566,10 @@ def verify_manifest_bytes(
     container the manifest is read on its own (no hard-binding check possible).
     """
     policy = trust or TrustConfig()
-    file = Path(path)
+    # A regular file within the size limit (a FIFO would block the read forever), and a bounded
+    # number of boxes (the reader's work grows faster than their count).
+    file = resolve_input_path(path, DEFAULT_LIMITS)
+    check_structure(file)
     try:
         mime = sniff_mime(file)
         with file.open("rb") as handle:

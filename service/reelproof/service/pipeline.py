@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reelproof.core.errors import InputError
-from reelproof.core.io import MediaLimits
+from reelproof.core.io import MediaLimits, resolve_input_path
 from reelproof.service.facts import SignalFacts
 from reelproof.service.resources import Resources, SignalInfo
 from reelproof.service.runner import STAGES, ProgressFn, SignalRunner, Stopwatch
@@ -44,6 +43,9 @@ class VerifyOptions:
         detector_max_frames: frames the classifier samples across the clip.
         max_pixels / max_frames / max_duration_s / max_bytes: probe limits (``None``: defaults).
         parallel: run the independent checks in threads (off: one after another, for timing).
+        signal_timeout_s: wall-clock budget of the signals (in parallel mode): one still running
+            then is reported as an error ("did not finish within ...") and abandoned, and the
+            verdict is made from the others.
     """
 
     provenance: bool = True
@@ -60,6 +62,7 @@ class VerifyOptions:
     max_duration_s: float | None = None
     max_bytes: int | None = None
     parallel: bool = True
+    signal_timeout_s: float = 300.0
 
 
 class Verifier:
@@ -107,9 +110,9 @@ class Verifier:
             InputError: the file is missing, corrupt, unsupported or over a limit (raised by the
                 probe, before any decoding).
         """
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"no such file: {path}", hint="give the path of a video file")
+        name = Path(path).name  # as the caller named it (symlinks resolve below)
+        # Missing, not a regular file (a FIFO would block), unreadable or over the size limit.
+        path = resolve_input_path(path, self.resources.limits)
         started, cpu_started = time.perf_counter(), time.process_time()
         watch = Stopwatch(progress)
         from reelproof.core.io import probe
@@ -124,7 +127,7 @@ class Verifier:
             ai_generated=fusion.ai_generated,
             synthetic_likelihood=fusion.synthetic_likelihood,
             evidence=fusion.evidence,
-            filename=path.name,
+            filename=name,
             sha256=found.sha256,
             size_bytes=path.stat().st_size,
             media=media,

@@ -1,5 +1,6 @@
 """Running the signals on one clip: the hash, credentials, watermark (with the manifest-store
-lookup) and classifier, side by side in one ``concurrent.futures`` pool.
+lookup) and classifier, side by side on ``concurrent.futures`` futures (one daemon thread each)
+within one wall-clock budget.
 
 PyAV, the c2pa library, hashlib and torch release the GIL, so threads overlap their decoding on
 two cores. Dependencies between signals are futures: the store lookup runs in the watermark's
@@ -15,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -134,33 +135,38 @@ class SignalRunner:
     def run(self, path: Path, media: MediaInfo, watch: Stopwatch) -> SignalOutcomes:
         opts = self.options
         shared = SharedSamples(path, enabled=self._share_frames(media))
-        with self._executor() as pool:
-            digest = pool.submit(watch.run, "hash", lambda: sha256_file(path))
-            prov: Future[ProvenanceResult] = (
-                pool.submit(watch.run, "provenance", lambda: self.provenance(path))
-                if opts.provenance
-                else _done(SignalResult.skipped())
-            )
-            wm: Future[WatermarkResult] = (
-                pool.submit(self._watermark_then_lookup, path, prov, watch, shared)
-                if opts.watermark
-                else _done(SignalResult.skipped())
-            )
-            det: Future[DetectorResult] = (
-                pool.submit(watch.run, "detector", lambda: self.detector(path, shared))
-                if opts.detector
-                else _done(SignalResult.skipped())
-            )
-            outcomes = SignalOutcomes(digest.result(), prov.result(), wm.result(), det.result())
-        for name, future in (("provenance", prov), ("watermark", wm), ("detector", det)):
-            if future.result().status is SignalStatus.SKIPPED:
+        pool: Executor = DaemonThreadExecutor() if opts.parallel else InlineExecutor()
+        budget = Budget(opts.signal_timeout_s)
+        digest = pool.submit(watch.run, "hash", lambda: sha256_file(path))
+        prov: Future[ProvenanceResult] = (
+            pool.submit(watch.run, "provenance", lambda: self.provenance(path))
+            if opts.provenance
+            else _done(SignalResult.skipped())
+        )
+        wm: Future[WatermarkResult] = (
+            pool.submit(self._watermark_then_lookup, path, prov, watch, shared, budget)
+            if opts.watermark
+            else _done(SignalResult.skipped())
+        )
+        det: Future[DetectorResult] = (
+            pool.submit(watch.run, "detector", lambda: self.detector(path, shared))
+            if opts.detector
+            else _done(SignalResult.skipped())
+        )
+        outcomes = SignalOutcomes(
+            digest.result(),  # reading the bytes once is bounded by the file-size limit
+            budget.wait(prov),
+            budget.wait(wm),
+            budget.wait(det),
+        )
+        for name, result in (
+            ("provenance", outcomes.provenance),
+            ("watermark", outcomes.watermark),
+            ("detector", outcomes.detector),
+        ):
+            if result.status is SignalStatus.SKIPPED:
                 watch.skip(name)
         return outcomes
-
-    def _executor(self) -> Executor:
-        if self.options.parallel:
-            return ThreadPoolExecutor(max_workers=4, thread_name_prefix="verify")
-        return InlineExecutor()
 
     def _share_frames(self, media: MediaInfo) -> bool:
         """Decode the classifier's and the fingerprint's frames in one pass when both run side by
@@ -216,13 +222,15 @@ class SignalRunner:
         provenance: Future[ProvenanceResult],
         watch: Stopwatch,
         shared: SharedSamples,
+        budget: Budget,
     ) -> WatermarkResult:
         plain = watch.run("watermark", lambda: self.watermark(path))
         reading = plain.reading
         if reading is None:
             return SignalResult(plain.status, plain.reason, plain.seconds)
         lookup: StoreLookup | None = None
-        if self._wants_lookup(reading, provenance.result()):
+        # Credentials that ran out of time leave their state unknown: no lookup then.
+        if self._wants_lookup(reading, budget.wait(provenance)):
             look_up = functools.partial(self._look_up, path, reading, shared)
             lookup = watch.run("store_lookup", look_up)
         return SignalResult(
@@ -291,6 +299,42 @@ class SharedSamples:
         if chunk is None:  # not shared, or the sampling failed: read the file itself
             return fingerprint_file(self.path)
         return fingerprint_frames(chunk.frames, chunk.timestamps, max_samples=len(chunk))
+
+
+class Budget:
+    """The signals' shared wall-clock budget: waiting past it gives a timed-out result."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def wait(self, future: Future[SignalResult[R]]) -> SignalResult[R]:
+        try:
+            return future.result(timeout=max(0.0, self.deadline - time.monotonic()))
+        except TimeoutError:
+            reason = (
+                f"did not finish within {self.seconds:g} s (the verdict uses the other signals)"
+            )
+            return SignalResult.failed(SignalStatus.ERROR, reason, self.seconds)
+
+
+class DaemonThreadExecutor(Executor):
+    """One daemon thread per call: a signal that overruns its budget is abandoned, and a daemon
+    thread cannot hold the process open at exit (a pool's threads are joined)."""
+
+    def submit(self, fn: Callable[..., R], /, *args: object, **kwargs: object) -> Future[R]:
+        future: Future[R] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as err:
+                future.set_exception(err)
+
+        threading.Thread(target=run, name="verify-signal", daemon=True).start()
+        return future
 
 
 class InlineExecutor(Executor):

@@ -11,7 +11,7 @@ file's bytes; playlists and URLs are refused; every failure is a ``ReelProofErro
 Frames are never rotated: ``MediaInfo.rotation`` reports the display rotation.
 """
 
-from reelproof.core.io._safety import DEMUXER_FOR_CONTAINER
+from reelproof.core.io._safety import DEMUXER_FOR_CONTAINER, resolve_input_path
 from reelproof.core.io.colour import SourceColour, source_colour
 from reelproof.core.io.limits import (
     ALLOWED_CONTAINERS,
@@ -38,6 +38,7 @@ __all__ = [
     "iter_chunks",
     "probe",
     "read_clip",
+    "resolve_input_path",
     "sample_frame_sets",
     "sample_frames",
     "source_colour",

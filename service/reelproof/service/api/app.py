@@ -21,10 +21,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from reelproof.service.api.deps import ServiceState
 from reelproof.service.api.problems import Problem, install_problem_handlers, problem_openapi
 from reelproof.service.api.routers import analyses, c2pa, health, models, softbinding
+from reelproof.service.api.security import DOCS_ASSETS, add_security_headers
 from reelproof.service.api.settings import ServiceSettings
 
 
@@ -47,7 +49,9 @@ def create_app(settings: ServiceSettings | None = None, start_workers: bool = Tr
             if start_workers:
                 state.runner.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the installed package, never a CDN.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
         title="ReelProof moderation API",
         version="1.0.0",
         description=(
@@ -61,6 +65,7 @@ def create_app(settings: ServiceSettings | None = None, start_workers: bool = Tr
     app.state.reelproof = state
     install_problem_handlers(app)
     app.middleware("http")(_metrics_middleware(state))
+    app.middleware("http")(add_security_headers)
     for module in (analyses, c2pa, softbinding, models, health):
         app.include_router(module.router)
     _document_problems(app)

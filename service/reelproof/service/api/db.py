@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -158,6 +159,10 @@ class ServiceDB:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Owner-only: it holds who submitted what. SQLite gives its -wal and -shm files the
+        # database file's mode, so creating the file first is enough.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(self.path, 0o600)
         conn = sqlite3.connect(self.path, timeout=30.0)
         try:
             conn.execute("PRAGMA journal_mode=WAL")

@@ -19,7 +19,7 @@ from reelproof.service.api.metrics import ServiceMetrics
 from reelproof.service.api.problems import ProblemError, status_for
 from reelproof.service.api.ratelimit import RateLimiter
 from reelproof.service.api.settings import ServiceSettings
-from reelproof.service.api.uploads import Upload
+from reelproof.service.api.uploads import Upload, remove_stale_uploads
 from reelproof.service.api.workers import AnalysisOutcome, JobRunner
 from reelproof.service.pipeline import Verifier, VerifyOptions
 
@@ -41,6 +41,8 @@ class ServiceState:
 
     def __init__(self, settings: ServiceSettings) -> None:
         settings.ensure_dirs()
+        # Partial uploads of a server that was killed mid-request (any live one is younger).
+        remove_stale_uploads(settings.upload_dir, 2 * settings.upload_idle_timeout_s)
         self.settings = settings
         self.db = ServiceDB(settings.db_path)
         self.metrics = ServiceMetrics()

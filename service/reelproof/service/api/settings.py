@@ -24,6 +24,7 @@ class ServiceSettings(BaseSettings):
     Attributes:
         data_dir: job database, API keys and uploads (default ``$REELPROOF_HOME/service``).
         max_upload_bytes: uploads above this are refused with 413 while streaming.
+        upload_idle_timeout_s: a client that sends no upload data for this long gets 408.
         workers: analysis worker processes (each loads the models once).
         auth_required: require an API key (``reelproof keys create-api-key``) on ``/v1``.
         default_rate_per_minute: requests per minute for keys created without a rate.
@@ -41,6 +42,7 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     max_upload_bytes: int = 256 * 1024 * 1024
+    upload_idle_timeout_s: float = 30.0
     workers: int = 1
     auth_required: bool = True
     default_rate_per_minute: int = 6000

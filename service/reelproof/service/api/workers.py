@@ -45,6 +45,8 @@ def init_worker(options: VerifyOptions, db_path: str) -> None:
     # (Ctrl-C, systemd) must not kill an analysis mid-way behind the server's back.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # ...but a server killed outright (kill -9) cannot stop them: they stop themselves.
+    _exit_with_parent()
     try:
         import torch
 
@@ -84,6 +86,23 @@ class AnalysisOutcome:
 
     def result_json(self) -> JsonObject | None:
         return self.verdict.to_dict() if self.verdict is not None else None
+
+
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """Exit this worker as soon as the process that spawned it is gone.
+
+    Workers ignore SIGTERM (above), and a server killed with SIGKILL leaves them orphaned,
+    each holding its models (over 1 GB), piling up with every crash. Orphans are re-parented,
+    so a changed parent pid means the server died.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(0)  # no cleanup to run: the job stays "running" and the next start recovers it
+
+    threading.Thread(target=watch, name="reelproof-parent-watch", daemon=True).start()
 
 
 def worker_info() -> WorkerInfo:

@@ -39,7 +39,9 @@ def _count_decoded_frames(clip: Path) -> int:
 
 
 def _print_table(media: MediaInfo) -> None:
-    table = Table(title=str(media.path), show_header=False, title_justify="left")
+    from reelproof.service.cli.output import plain
+
+    table = Table(title=plain(media.path), show_header=False, title_justify="left")
     rate = f"{float(media.fps):.3f} fps" + (" (variable)" if media.is_vfr else "")
     rows = [
         ("container", media.container),

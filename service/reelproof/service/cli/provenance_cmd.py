@@ -122,7 +122,7 @@ def recover_command(
 ) -> None:
     """Look a watermark id up in the manifest store and judge the stored manifest."""
     from reelproof.provenance import SqliteManifestStore, recover_from_store
-    from reelproof.service.cli.output import print_json
+    from reelproof.service.cli.output import clean, print_json
 
     found = recover_from_store(
         clip, watermark_id, SqliteManifestStore(store_path), _trust(trust, None, dev)
@@ -133,46 +133,47 @@ def recover_command(
         )
         return
     if found is None:
-        typer.echo(f"no manifest stored under watermark id {watermark_id}")
+        typer.echo(f"no manifest stored under watermark id {clean(watermark_id)}")
         return
-    typer.echo(found.status)
+    typer.echo(clean(found.status))
     for line in found.statements:
-        typer.echo(f"  - {line}")
+        typer.echo(f"  - {clean(line)}")
 
 
 def _print_report(report: ProvenanceReport) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from reelproof.service.cli.output import plain
 
     console = Console()
     colour = {"trusted": "green", "valid_untrusted": "yellow", "invalid": "red"}.get(
         report.state, "white"
     )
-    console.print(f"[bold {colour}]{report.state}[/]  {report.summary}")
+    console.print(Text.assemble(plain(report.state, f"bold {colour}"), "  ", plain(report.summary)))
     table = Table(show_header=False, title_justify="left")
     if report.signer is not None:
-        dev = "  [red](DEV ONLY certificate)[/]" if report.signer.is_dev else ""
-        table.add_row("signer", f"{report.signer.subject}{dev}")
-        table.add_row("issuer", report.signer.issuer or "?")
-    table.add_row("signing time", report.signing_time or "not established (no trusted timestamp)")
+        dev = plain("  (DEV ONLY certificate)", "red") if report.signer.is_dev else ""
+        table.add_row("signer", Text.assemble(plain(report.signer.subject), dev))
+        table.add_row("issuer", plain(report.signer.issuer or "?"))
+    table.add_row(
+        "signing time", plain(report.signing_time or "not established (no trusted timestamp)")
+    )
     if report.digital_source_type:
-        table.add_row("source type", report.digital_source_type.rsplit("/", 1)[-1])
+        table.add_row("source type", plain(report.digital_source_type.rsplit("/", 1)[-1]))
     if report.generator is not None:
-        table.add_row("generator", f"{report.generator.name} {report.generator.version}")
+        table.add_row("generator", plain(f"{report.generator.name} {report.generator.version}"))
     for action in report.actions:
-        table.add_row(
-            "action",
-            action.action + (f" ({action.software_agent})" if action.software_agent else ""),
-        )
+        agent = f" ({action.software_agent})" if action.software_agent else ""
+        table.add_row("action", plain(action.action + agent))
     for binding in report.soft_bindings:
-        table.add_row("soft binding", f"{binding.alg}: {binding.value}")
+        table.add_row("soft binding", plain(f"{binding.alg}: {binding.value}"))
     for ingredient in report.ingredients:
-        table.add_row(
-            "ingredient", f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}"
-        )
+        line = f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}"
+        table.add_row("ingredient", plain(line))
     console.print(table)
     for code in report.codes:
         if code.kind != "success":
-            console.print(
-                f"  [{'red' if code.kind == 'failure' else 'dim'}]{code.code}[/]: {code.sentence}"
-            )
+            style = "red" if code.kind == "failure" else "dim"
+            console.print(Text.assemble("  ", plain(code.code, style), ": ", plain(code.sentence)))

@@ -78,7 +78,9 @@ def _print_summary(verdict: Verdict, report_path: Path | None) -> None:
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
+    from reelproof.service.cli.output import plain
     from reelproof.service.report import TONE
     from reelproof.service.verdict import PLAIN_WORDS
 
@@ -86,23 +88,20 @@ def _print_summary(verdict: Verdict, report_path: Path | None) -> None:
         TONE.get(verdict.verdict.value, ""), "white"
     )
     console = Console()
-    console.print(
-        Panel(
-            f"[bold]{PLAIN_WORDS[verdict.verdict]}[/bold]\n{verdict.summary}",
-            title=verdict.filename,
-            border_style=colour,
-        )
+    headline = Text.assemble(
+        plain(PLAIN_WORDS[verdict.verdict], "bold"), "\n", plain(verdict.summary)
     )
+    console.print(Panel(headline, title=plain(verdict.filename), border_style=colour))
     table = Table(show_header=True, header_style="bold")
     table.add_column("signal")
     table.add_column("finding")
     table.add_column("detail")
     for item in verdict.evidence:
-        table.add_row(item.signal, item.code, item.message)
+        table.add_row(item.signal, item.code, plain(item.message))
     console.print(table)
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in verdict.timings.items())
     console.print(
-        f"[dim]sha256 {verdict.sha256}  ·  {verdict.total_seconds:.2f} s ({stages})[/dim]"
+        plain(f"sha256 {verdict.sha256}  ·  {verdict.total_seconds:.2f} s ({stages})", "dim")
     )
     if report_path is not None:
-        console.print(f"report written to {report_path}")
+        console.print(plain(f"report written to {report_path}"))

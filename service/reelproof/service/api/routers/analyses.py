@@ -50,7 +50,9 @@ async def create_analysis(
     idem: IdempotencyKey,
 ) -> AnalysisModel:
     settings = state.settings
-    upload = await receive_upload(request, settings.upload_dir, settings.max_upload_bytes)
+    upload = await receive_upload(
+        request, settings.upload_dir, settings.max_upload_bytes, settings.upload_idle_timeout_s
+    )
     upload = await probe_upload(state, upload)
     state.metrics.upload_bytes.inc(upload.size_bytes)
     try:

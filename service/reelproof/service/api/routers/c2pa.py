@@ -39,7 +39,9 @@ async def verify_c2pa(
     request: Request, state: State, owner: Owner, idem: IdempotencyKey
 ) -> BaseModel | Response:
     settings = state.settings
-    upload = await receive_upload(request, settings.upload_dir, settings.max_upload_bytes)
+    upload = await receive_upload(
+        request, settings.upload_dir, settings.max_upload_bytes, settings.upload_idle_timeout_s
+    )
     try:
         if idem:
             stored = state.db.get_idempotent(owner, idem, ROUTE)
