@@ -216,6 +216,7 @@ SENTENCES: dict[str, str] = {
     "ingredient.manifest.missing": "An ingredient's manifest is missing.",
     "ingredient.claimSignature.validated": "An ingredient's signature is valid.",
     "ingredient.claimSignature.mismatch": "An ingredient's signature does not match.",
+    "ingredient.claimSignature.missing": "An ingredient's manifest has no signature.",
     "ingredient.hashedURI.mismatch": "An ingredient reference does not match its data.",
     "ingredient.unknownProvenance": "An ingredient carries no content credentials of its own.",
     # CAWG identity assertions (who the manifest names as creator; never the C2PA signer)

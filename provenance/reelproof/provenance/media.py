@@ -74,22 +74,10 @@ def mp4_duration_ms(path: Path) -> int | None:
     try:
         with path.open("rb") as handle:
             end = handle.seek(0, 2)
-            offset = 0
-            while offset + 8 <= end:
-                handle.seek(offset)
-                size, kind = struct.unpack(">I4s", handle.read(8))
-                header = 8
-                if size == 1:
-                    size = int(struct.unpack(">Q", handle.read(8))[0])
-                    header = 16
-                elif size == 0:
-                    size = end - offset
-                if int(size) < header:
-                    return None
+            for kind, body, box_end in _boxes(handle, 0, end):
                 if kind == b"moov":
-                    body = handle.read(min(size - header, 1 << 20))
-                    return _mvhd_duration_ms(body)
-                offset += int(size)
+                    handle.seek(body)
+                    return _mvhd_duration_ms(handle.read(min(box_end - body, 1 << 20)))
     except (OSError, struct.error):
         return None
     return None

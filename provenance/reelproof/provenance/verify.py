@@ -247,12 +247,14 @@ def _ingredient_findings(ingredients: Iterable[IngredientReport]) -> tuple[Prove
         if ing.state != "invalid" and ing.failure is None:
             continue
         codes = tuple(dict.fromkeys(code for f in ing.findings for code in f.codes))
-        detail = ing.findings[0].sentence if ing.findings else "it fails validation."
+        first = next((c for c in ing.codes if c.kind == "failure" and c.code in codes), None)
+        detail = first.sentence if first is not None else "it fails validation."
         out.append(
             ProvenanceFinding(
                 kind="ingredient_problem",
                 codes=codes,
-                sentence=f"Ingredient {ing.title!r} has a problem: {detail}",
+                sentence=f"Ingredient {ing.title!r} (a source this file was made from) fails "
+                f"validation; the file's own credentials are judged separately. {detail}",
                 ingredient=ing.title,
             )
         )
@@ -284,10 +286,8 @@ def _summary(
     who = (signer.common_name or signer.subject) if signer else "an unknown signer"
     own = next((f for f in findings if f.kind != "ingredient_problem"), None)
     ingredient = next((f for f in findings if f.kind == "ingredient_problem"), None)
-    if state == "invalid" and own is not None and own.kind == "content_altered":
-        text = f"Content credentials show a change after signing: {own.sentence}"
-    elif state == "invalid" and own is not None:
-        text = f"Content credentials are present but cannot be relied on: {own.sentence}"
+    if state == "invalid" and own is not None:
+        text = own.sentence  # the kind in plain words, then what the first code says
     elif state == "invalid":
         text = "Content credentials are present but fail validation."
     elif state == "trusted":
