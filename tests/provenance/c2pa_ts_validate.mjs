@@ -11,6 +11,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// c2pa-ts uses the WebCrypto global, which Node before 19 keeps under node:crypto.
+if (!globalThis.crypto?.subtle) globalThis.crypto = (await import('node:crypto')).webcrypto;
+
 const [packageDir, ...files] = process.argv.slice(2);
 const root = path.join(packageDir, 'node_modules', '@trustnxt', 'c2pa-ts');
 const exportsMap = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')).exports;

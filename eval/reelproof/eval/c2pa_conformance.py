@@ -149,6 +149,8 @@ def conformance_rows(folder: Path) -> list[Row]:
     for name, path, fragments in cases:
         reference = reference_reading(path, anchors_pem, fragments)
         started = time.perf_counter()
+        state: str
+        failure: str | None
         try:
             report = verify(path, trust, fragments=fragments)
             state, failure = report.state, report.failure

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from reelproof.provenance.codes import (
     FAILURE_KIND_SENTENCES,
@@ -29,6 +30,9 @@ from reelproof.provenance.codes import (
     failure_kind,
     is_tolerated_failure,
 )
+
+ProvenanceState = Literal["trusted", "valid_untrusted", "invalid", "absent"]
+"""The four states of a file's (or an ingredient's) credentials; see ``reelproof.provenance.verify``."""
 
 _JUMBF_PREFIX = "self#jumbf=/c2pa/"
 
@@ -113,7 +117,7 @@ def counted_failures(
 
 def decide_state(
     codes: Iterable[ValidationCode], *, has_manifest: bool, active_label: str | None = None
-) -> str:
+) -> ProvenanceState:
     """``trusted`` / ``valid_untrusted`` / ``invalid`` / ``absent`` from one manifest's codes.
 
     Args:

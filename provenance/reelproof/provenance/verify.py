@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, get_args
 
 import c2pa
 
@@ -49,6 +49,7 @@ from reelproof.provenance.reader_json import (
 from reelproof.provenance.trust import TrustConfig
 from reelproof.provenance.validation import (
     ProvenanceFinding,
+    ProvenanceState,
     ValidationCode,
     counted_failures,
     decide_state,
@@ -65,6 +66,7 @@ __all__ = [
     "IngredientReport",
     "ProvenanceFinding",
     "ProvenanceReport",
+    "ProvenanceState",
     "SignerIdentity",
     "SoftBinding",
     "ValidationCode",
@@ -75,13 +77,17 @@ __all__ = [
     "walk_ingredients",
 ]
 
-STATES = ("trusted", "valid_untrusted", "invalid", "absent")
+STATES: tuple[ProvenanceState, ...] = get_args(ProvenanceState)
 HARD_BINDING_CODES = frozenset(
     {"assertion.bmffHash.mismatch", "assertion.dataHash.mismatch", "assertion.boxesHash.mismatch"}
 )
 _MAX_INGREDIENT_DEPTH = 8
 _C2PA_MARKERS = (b"jumdc2pa", bytes.fromhex("d8fec3d61b0e483c92975828877ec481"))
-_VALIDATOR_STATES = {"Trusted": "trusted", "Valid": "valid_untrusted", "Invalid": "invalid"}
+_VALIDATOR_STATES: dict[str, ProvenanceState] = {
+    "Trusted": "trusted",
+    "Valid": "valid_untrusted",
+    "Invalid": "invalid",
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class IngredientReport:
     title: str | None
     relationship: str | None
     format: str | None
-    state: str
+    state: ProvenanceState
     codes: tuple[ValidationCode, ...]
     manifest_label: str | None
     signer: SignerIdentity | None
@@ -146,7 +152,7 @@ class ProvenanceReport(Result):
     schema = "provenance_report"
 
     path: str
-    state: str
+    state: ProvenanceState
     summary: str
     codes: tuple[ValidationCode, ...]
     signer: SignerIdentity | None = None
@@ -163,7 +169,7 @@ class ProvenanceReport(Result):
     anchors_configured: bool = False
     failure: FailureKind | None = None
     findings: tuple[ProvenanceFinding, ...] = ()
-    validator_state: str | None = None
+    validator_state: ProvenanceState | None = None
     mime: str | None = None
 
     @property
@@ -281,7 +287,7 @@ def _deltas(
 
 
 def _summary(
-    state: str, signer: SignerIdentity | None, findings: tuple[ProvenanceFinding, ...]
+    state: ProvenanceState, signer: SignerIdentity | None, findings: tuple[ProvenanceFinding, ...]
 ) -> str:
     who = (signer.common_name or signer.subject) if signer else "an unknown signer"
     own = next((f for f in findings if f.kind != "ingredient_problem"), None)
