@@ -113,6 +113,16 @@ def creation_definition(
             gen["prompt"] = spec.generator.prompt
         assertions.append({"label": GENERATOR_ASSERTION, "data": gen})
     if spec.watermark_id is not None:
+        # C2PA 2.1+: the watermark was inserted and is bound to this manifest by the soft
+        # binding below (validators expect the action and the soft-binding assertion together).
+        assertions[0]["data"]["actions"].append(
+            {
+                "action": "c2pa.watermarked.bound",
+                "softwareAgent": software_agent(spec.software_agent),
+                "description": f"Invisible watermark ({spec.soft_binding_alg}) carrying the "
+                "soft-binding value of this manifest.",
+            }
+        )
         # c2pa-rs requires both ends of a timespan; without a known duration the scope stays
         # empty (the binding then covers the whole asset).
         scope = {"timespan": {"start": 0, "end": duration_ms}} if duration_ms else {}

@@ -88,7 +88,7 @@ def resolve_input_path(path: str | os.PathLike[str], limits: MediaLimits) -> Pat
         resolved = candidate.resolve(strict=True)
         info = resolved.stat()
     except FileNotFoundError:
-        raise InputError(f"{text}: no such file", hint="check the path") from None
+        raise InputError(f"{text}: no such file (it does not exist)", hint="check the path") from None
     except OSError as err:
         raise InputError(f"{text}: cannot be read ({err.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
@@ -123,6 +123,11 @@ def sniff_container(path: Path) -> str:
             "they make the demuxer open other files or URLs",
             hint="pass the media file itself",
         )
+    if _is_still(head):
+        raise UnsupportedMediaError(
+            f"{path.name}: {_describe(head)}, not a video",
+            hint="stills are read with reelproof.core.io.probe_still / decode_still",
+        )
     if len(head) >= 12 and head[4:8] in _ISO_BMFF_BOXES:
         return _iso_bmff_label(head)
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -154,7 +159,18 @@ def _iso_bmff_label(head: bytes) -> str:
     return "mp4"
 
 
+def _is_still(head: bytes) -> bool:
+    from reelproof.core.io.stills import sniff_still  # stills import this module
+
+    return sniff_still(head) is not None
+
+
 def _describe(head: bytes) -> str:
+    from reelproof.core.io.stills import sniff_still
+
+    still = sniff_still(head)
+    if still is not None:
+        return f"it is a {still.upper()} still image"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "it looks like a WAV audio file"
     if len(head) > 188 and head[0] == head[188] == 0x47:

@@ -21,7 +21,9 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 
 
 def sign_command(
-    clip: Path = typer.Argument(..., help="Clip to sign (MP4, MOV, M4V or AVI)."),
+    clip: Path = typer.Argument(
+        ..., help="File to sign: video (MP4, MOV, M4V, AVI) or still (JPEG, PNG, WebP, HEIC, AVIF)."
+    ),
     out: Path = typer.Argument(..., help="Signed file to write (atomically; may equal CLIP)."),
     cert: Path = typer.Option(
         ..., "--cert", help="PEM chain: signing certificate then intermediates."
@@ -88,7 +90,9 @@ def _trust(anchors: list[Path] | None, ekus: Path | None, dev: bool) -> TrustCon
 
 @provenance_app.command("verify")
 def verify_command(
-    clip: Path = typer.Argument(..., help="Clip to verify."),
+    clip: Path = typer.Argument(
+        ..., help="File to verify: video or still (the format is read from its bytes)."
+    ),
     trust: list[Path] | None = typer.Option(
         None,
         "--trust",
@@ -98,13 +102,24 @@ def verify_command(
         None, "--ekus", help="File of allowed EKU OIDs, one per line."
     ),
     dev: bool = typer.Option(False, "--trust-dev", help="Also trust the local development root."),
+    fragments: list[Path] | None = typer.Option(
+        None,
+        "--fragment",
+        help="A media fragment (.m4s) of the fragmented MP4 whose init segment is CLIP "
+        "(repeatable; without them an init segment cannot hash-match).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Verify embedded C2PA credentials: trusted, valid_untrusted, invalid or absent."""
+    """Verify embedded C2PA credentials: trusted, valid_untrusted, invalid or absent.
+
+    When something fails, the finding says whether the content was altered after signing, the
+    credentials cannot be relied on (certificate, timestamp, unreadable manifest), or only an
+    ingredient has a problem.
+    """
     from reelproof.provenance import verify
     from reelproof.service.cli.output import print_json
 
-    report = verify(clip, _trust(trust, ekus, dev))
+    report = verify(clip, _trust(trust, ekus, dev), fragments=fragments or ())
     if as_json:
         print_json(report.to_dict())
         return
@@ -152,7 +167,13 @@ def _print_report(report: ProvenanceReport) -> None:
         report.state, "white"
     )
     console.print(Text.assemble(plain(report.state, f"bold {colour}"), "  ", plain(report.summary)))
+    for finding in report.findings:
+        kind = plain(finding.kind.replace("_", " "), "bold")
+        detail = plain(f"{finding.sentence} ({', '.join(finding.codes)})")
+        console.print(Text.assemble("  ", kind, ": ", detail))
     table = Table(show_header=False, title_justify="left")
+    if report.mime:
+        table.add_row("format", plain(report.mime))
     if report.signer is not None:
         dev = plain("  (DEV ONLY certificate)", "red") if report.signer.is_dev else ""
         table.add_row("signer", Text.assemble(plain(report.signer.subject), dev))
@@ -170,7 +191,8 @@ def _print_report(report: ProvenanceReport) -> None:
     for binding in report.soft_bindings:
         table.add_row("soft binding", plain(f"{binding.alg}: {binding.value}"))
     for ingredient in report.ingredients:
-        line = f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}"
+        found = f" ({ingredient.failure.replace('_', ' ')})" if ingredient.failure else ""
+        line = f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}{found}"
         table.add_row("ingredient", plain(line))
     console.print(table)
     for code in report.codes:
