@@ -4,7 +4,15 @@ recovered), each with its machine-readable code and the facts behind it."""
 from __future__ import annotations
 
 from reelproof.core.results import JsonValue
-from reelproof.service.facts import AI_SOURCE_TYPES, Evidence, SignalFacts, SignalName
+from reelproof.provenance.codes import FAILURE_KIND_SENTENCES, FailureKind
+from reelproof.provenance.validation import ProvenanceFinding
+from reelproof.service.facts import (
+    AI_SOURCE_TYPES,
+    Evidence,
+    ProvenanceFacts,
+    SignalFacts,
+    SignalName,
+)
 from reelproof.service.signals import SignalStatus
 
 
@@ -19,23 +27,43 @@ def provenance_evidence(facts: SignalFacts) -> list[Evidence]:
     }
     if prov.digital_source_type:
         details["digital_source_type"] = prov.digital_source_type
+    return [_own_credentials(prov, details), *map(_ingredient_problem, prov.ingredient_findings)]
+
+
+def _own_credentials(prov: ProvenanceFacts, details: dict[str, JsonValue]) -> Evidence:
+    """The finding about the file's own manifest."""
     declared = declared_phrase(prov.digital_source_type)
     if prov.state == "invalid":
-        msg = "Content Credentials are present but fail validation: the clip or its manifest was "
-        msg += "changed after signing, or the signature is forged."
-        return [Evidence("tampered", "provenance", msg, details)]
+        kind: FailureKind = "content_altered" if prov.content_altered else "credentials_unreliable"
+        details["failure"] = kind
+        own = prov.own_finding
+        said = f"{own.sentence} ({', '.join(own.codes)})" if own else FAILURE_KIND_SENTENCES[kind]
+        code = "tampered" if kind == "content_altered" else "credentials_unreliable"
+        return Evidence(code, "provenance", f"Content Credentials: {said}", details)
     if prov.state == "trusted":
         msg = f"Valid Content Credentials signed by {prov.signer or 'an unnamed signer'}, "
         msg += f"a trusted signer{declared}."
-        return [Evidence("credentials_trusted", "provenance", msg, details)]
+        return Evidence("credentials_trusted", "provenance", msg, details)
     if prov.state == "valid_untrusted":
         dev = " (a development certificate)" if prov.dev_certificate else ""
         msg = f"Content Credentials are intact but the signer {prov.signer or '(unnamed)'}{dev} "
         msg += f"is not on the trust list{declared}."
-        return [Evidence("credentials_untrusted", "provenance", msg, details)]
+        return Evidence("credentials_untrusted", "provenance", msg, details)
     msg = "No Content Credentials. Most authentic footage carries none, so this is not evidence "
     msg += "of fakery."
-    return [Evidence("credentials_absent", "provenance", msg, details)]
+    return Evidence("credentials_absent", "provenance", msg, details)
+
+
+def _ingredient_problem(finding: ProvenanceFinding) -> Evidence:
+    """An ingredient's own problem, reported beside (never instead of) the file's state."""
+    msg = f"An ingredient ({finding.ingredient}) has a problem: {finding.sentence} The file's "
+    msg += "own credentials are judged separately."
+    details: dict[str, JsonValue] = {
+        "ingredient": finding.ingredient,
+        "failure": finding.kind,
+        "codes": list(finding.codes),
+    }
+    return Evidence("ingredient_problem", "provenance", msg, details)
 
 
 def declared_phrase(source_type: str | None) -> str:
@@ -136,5 +164,8 @@ def _missing_signal(signal: SignalName, status: SignalStatus, errors: dict[str, 
     if status is SignalStatus.UNAVAILABLE:
         msg = f"The {signal} check is not available here: {reason or 'not installed'}."
         return Evidence("signal_unavailable", signal, msg, {"reason": reason})
+    if status is SignalStatus.NOT_APPLICABLE:
+        msg = f"The {signal} check does not apply here: {reason or 'not for this kind of file'}."
+        return Evidence("signal_not_applicable", signal, msg, {"reason": reason})
     msg = f"The {signal} check failed on this clip: {reason or 'unknown error'}."
     return Evidence("signal_error", signal, msg, {"reason": reason})

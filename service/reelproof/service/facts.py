@@ -12,7 +12,9 @@ from typing import Literal
 
 from reelproof.core.results import JsonValue
 from reelproof.detector.score import DetectorScore
+from reelproof.provenance.codes import FailureKind, failure_kind
 from reelproof.provenance.recover import RecoveredCredentials
+from reelproof.provenance.validation import ProvenanceFinding
 from reelproof.provenance.verify import SignerIdentity
 from reelproof.service.signals import (
     CredentialsReading,
@@ -51,13 +53,22 @@ def signer_name(signer: SignerIdentity | None) -> str | None:
 
 @dataclass(frozen=True)
 class ProvenanceFacts:
-    """What the fusion needs from a C2PA verification."""
+    """What the fusion needs from a C2PA verification.
 
-    state: str  # trusted | valid_untrusted | invalid | absent
+    Attributes:
+        state: trusted, valid_untrusted, invalid or absent (decided by the file's own manifest).
+        failure: what the file's own manifest's failures show (content altered or credentials
+            unreliable); derived from ``codes`` when not given.
+        findings: every finding with its plain sentence, ingredients' included.
+    """
+
+    state: str
     signer: str | None = None
     digital_source_type: str | None = None
     codes: tuple[str, ...] = ()
     dev_certificate: bool = False
+    failure: FailureKind | None = None
+    findings: tuple[ProvenanceFinding, ...] = ()
 
     @classmethod
     def of(cls, reading: CredentialsReading) -> ProvenanceFacts:
@@ -67,7 +78,27 @@ class ProvenanceFacts:
             digital_source_type=reading.digital_source_type,
             codes=reading.code_names,
             dev_certificate=reading.dev_certificate,
+            failure=reading.failure,
+            findings=reading.findings,
         )
+
+    @property
+    def content_altered(self) -> bool:
+        """The bytes the signature covers changed (or the signature is forged): tampering."""
+        if self.state != "invalid":
+            return False
+        if self.failure is not None:
+            return self.failure == "content_altered"
+        return any(failure_kind(code) == "content_altered" for code in self.codes)
+
+    @property
+    def own_finding(self) -> ProvenanceFinding | None:
+        """The leading finding about the file's own manifest (not an ingredient's)."""
+        return next((f for f in self.findings if f.ingredient is None), None)
+
+    @property
+    def ingredient_findings(self) -> tuple[ProvenanceFinding, ...]:
+        return tuple(f for f in self.findings if f.ingredient is not None)
 
     @property
     def declares_ai(self) -> bool | None:

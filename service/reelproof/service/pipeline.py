@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reelproof.core.io import MediaLimits, resolve_input_path
+from reelproof.core.errors import MediaDecodeError
+from reelproof.core.io import MediaInfo, MediaLimits, StillInfo, resolve_input_path
 from reelproof.service.facts import SignalFacts
 from reelproof.service.resources import Resources, SignalInfo
 from reelproof.service.runner import STAGES, ProgressFn, SignalRunner, Stopwatch
@@ -79,6 +80,14 @@ class Verifier:
         self.resources = Resources(self.options)
         self.runner = SignalRunner(self.resources)
 
+    def _probe(self, path: Path) -> MediaInfo | StillInfo:
+        """The header of a video, or of a still image (told apart by the bytes)."""
+        from reelproof.core.io import probe, probe_still, sniff_still_file
+
+        if sniff_still_file(path) is not None:
+            return probe_still(path, self.resources.limits)
+        return probe(path, self.resources.limits)
+
     def limits(self) -> MediaLimits:
         return self.resources.limits
 
@@ -107,18 +116,23 @@ class Verifier:
             The fused verdict with every signal's typed result.
 
         Raises:
-            InputError: the file is missing, corrupt, unsupported or over a limit (raised by the
-                probe, before any decoding).
+            InputError: the file is missing, unsupported or over a limit, or damaged and without
+                credentials (raised by the probe, before any decoding).
         """
         name = Path(path).name  # as the caller named it (symlinks resolve below)
         # Missing, not a regular file (a FIFO would block), unreadable or over the size limit.
         path = resolve_input_path(path, self.resources.limits)
         started, cpu_started = time.perf_counter(), time.process_time()
         watch = Stopwatch(progress)
-        from reelproof.core.io import probe
-
-        media = watch.run("probe", lambda: probe(path, self.resources.limits))
-        found = self.runner.run(path, media, watch)
+        media: MediaInfo | StillInfo | None = None
+        try:
+            media = watch.run("probe", lambda: self._probe(path))
+        except MediaDecodeError as err:
+            # A damaged file still gets a verdict from the credentials it carries (a truncated
+            # signed MP4 fails its hash binding: that is the finding).
+            found = self.runner.run_credentials_only(path, watch, err)
+        else:
+            found = self.runner.run(path, media, watch)
         facts = SignalFacts.of(found.provenance, found.watermark, found.detector)
         fusion = watch.run("fusion", lambda: fuse(facts))
         return Verdict(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from reelproof.core.errors import ReelProofError
 from reelproof.core.hashing import sha256_file
-from reelproof.core.io import FrameChunk, MediaInfo, MediaLimits
+from reelproof.core.io import FrameChunk, MediaInfo, MediaLimits, StillInfo
 from reelproof.service.resources import Resources, ResourceUnavailableError
 from reelproof.service.signals import (
     CredentialsReading,
@@ -51,6 +51,10 @@ ProgressFn = Callable[[str, str], None]
 """``progress(stage, state)`` with state ``started`` or ``done``; called from worker threads."""
 
 STAGES = ("probe", "hash", "provenance", "watermark", "store_lookup", "detector", "fusion")
+STILL_DETECTOR = (
+    "a still image: the classifier is built and measured for video only, so it does not judge "
+    "stills"
+)
 
 
 class Stopwatch:
@@ -132,9 +136,12 @@ class SignalRunner:
         self.options: VerifyOptions = resources.options
 
     # -- one clip ----------------------------------------------------------------------------
-    def run(self, path: Path, media: MediaInfo, watch: Stopwatch) -> SignalOutcomes:
+    def run(self, path: Path, media: MediaInfo | StillInfo, watch: Stopwatch) -> SignalOutcomes:
         opts = self.options
-        shared = SharedSamples(path, enabled=self._share_frames(media))
+        still = isinstance(media, StillInfo)
+        shared = SharedSamples(
+            path, enabled=isinstance(media, MediaInfo) and self._share_frames(media)
+        )
         pool: Executor = DaemonThreadExecutor() if opts.parallel else InlineExecutor()
         budget = Budget(opts.signal_timeout_s)
         digest = pool.submit(watch.run, "hash", lambda: sha256_file(path))
@@ -144,15 +151,17 @@ class SignalRunner:
             else _done(SignalResult.skipped())
         )
         wm: Future[WatermarkResult] = (
-            pool.submit(self._watermark_then_lookup, path, prov, watch, shared, budget)
+            pool.submit(self._watermark_then_lookup, path, prov, watch, shared, budget, still)
             if opts.watermark
             else _done(SignalResult.skipped())
         )
-        det: Future[DetectorResult] = (
-            pool.submit(watch.run, "detector", lambda: self.detector(path, shared))
-            if opts.detector
-            else _done(SignalResult.skipped())
-        )
+        det: Future[DetectorResult]
+        if not opts.detector:
+            det = _done(SignalResult.skipped())
+        elif still:
+            det = _done(SignalResult.failed(SignalStatus.NOT_APPLICABLE, STILL_DETECTOR, 0.0))
+        else:
+            det = pool.submit(watch.run, "detector", lambda: self.detector(path, shared))
         outcomes = SignalOutcomes(
             digest.result(),  # reading the bytes once is bounded by the file-size limit
             budget.wait(prov),
@@ -167,6 +176,30 @@ class SignalRunner:
             if result.status is SignalStatus.SKIPPED:
                 watch.skip(name)
         return outcomes
+
+    def run_credentials_only(
+        self, path: Path, watch: Stopwatch, damage: ReelProofError
+    ) -> SignalOutcomes:
+        """The signals of a file that cannot be decoded: its bytes' hash and its credentials.
+
+        Raises:
+            ReelProofError: ``damage`` again, when the file carries no credentials to judge.
+        """
+        provenance = (
+            watch.run("provenance", lambda: self.provenance(path))
+            if self.options.provenance
+            else SignalResult.skipped()
+        )
+        if provenance.reading is None or provenance.reading.state == "absent":
+            raise damage
+        digest = watch.run("hash", lambda: sha256_file(path))
+        reason = f"the file could not be decoded ({damage.message})"
+        return SignalOutcomes(
+            digest,
+            provenance,
+            SignalResult.failed(SignalStatus.ERROR, reason, 0.0),
+            SignalResult.failed(SignalStatus.ERROR, reason, 0.0),
+        )
 
     def _share_frames(self, media: MediaInfo) -> bool:
         """Decode the classifier's and the fingerprint's frames in one pass when both run side by
@@ -186,15 +219,16 @@ class SignalRunner:
 
         return run_signal(check)
 
-    def watermark(self, path: Path) -> SignalResult[WatermarkReading]:
+    def watermark(self, path: Path, still: bool = False) -> SignalResult[WatermarkReading]:
         def detect() -> WatermarkReading:
-            from reelproof.watermark import detect_file
+            from reelproof.watermark import detect_file, detect_frames
 
-            return detect_file(
-                path,
-                keyring=self.resources.keyring.get(),
-                max_frames=self.options.watermark_max_frames,
-            )
+            keyring = self.resources.keyring.get()
+            if still:
+                from reelproof.core.io import decode_still
+
+                return detect_frames(decode_still(path, self.resources.limits), keyring)
+            return detect_file(path, keyring=keyring, max_frames=self.options.watermark_max_frames)
 
         return run_signal(detect)
 
@@ -223,8 +257,9 @@ class SignalRunner:
         watch: Stopwatch,
         shared: SharedSamples,
         budget: Budget,
+        still: bool = False,
     ) -> WatermarkResult:
-        plain = watch.run("watermark", lambda: self.watermark(path))
+        plain = watch.run("watermark", lambda: self.watermark(path, still))
         reading = plain.reading
         if reading is None:
             return SignalResult(plain.status, plain.reason, plain.seconds)

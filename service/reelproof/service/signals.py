@@ -31,6 +31,7 @@ class SignalStatus(str, enum.Enum):
     SKIPPED = "skipped"  # the caller turned it off
     UNAVAILABLE = "unavailable"  # its model, key or store is not installed
     ERROR = "error"  # it ran and failed on this input (the reason says why)
+    NOT_APPLICABLE = "not_applicable"  # it does not judge this kind of input (the reason says why)
 
 
 @dataclass(frozen=True)

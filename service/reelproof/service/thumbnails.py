@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from reelproof.core.io import MediaLimits
 from reelproof.core.results import JsonObject
@@ -50,10 +51,10 @@ def make_thumbnails(
     Returns:
         The thumbnails in time order.
     """
-    from PIL import Image
+    from reelproof.core.io import decode_still, iter_chunks, probe, sniff_still_file
 
-    from reelproof.core.io import iter_chunks, probe
-
+    if sniff_still_file(path) is not None:
+        return [_thumbnail(decode_still(path, limits, apply_rotation=True)[0], 0.0, width)]
     info = probe(path, limits)
     total = max(1, info.frames)
     wanted = sorted({round(i) for i in np.linspace(0, total - 1, num=max(1, count))})
@@ -68,18 +69,20 @@ def make_thumbnails(
                 break
             if index < target:
                 continue
-            image = Image.fromarray(np.ascontiguousarray(frames[offset]))
-            height = max(1, round(image.height * width / max(1, image.width)))
-            image = image.resize((width, height), Image.Resampling.BILINEAR)
-            buf = io.BytesIO()
-            image.save(buf, format="JPEG", quality=70)
-            picked.append(
-                Thumbnail(
-                    t=round(float(chunk.timestamps[offset]), 3),
-                    jpeg_base64=base64.b64encode(buf.getvalue()).decode("ascii"),
-                )
-            )
+            picked.append(_thumbnail(frames[offset], float(chunk.timestamps[offset]), width))
             target = next(want_iter, None)
         if target is None:
             break
     return picked
+
+
+def _thumbnail(frame: npt.NDArray[np.uint8], t: float, width: int) -> Thumbnail:
+    """One (H, W, 3) uint8 RGB frame as a ``width``-pixel JPEG thumbnail."""
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(frame))
+    height = max(1, round(image.height * width / max(1, image.width)))
+    image = image.resize((width, height), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=70)
+    return Thumbnail(round(t, 3), base64.b64encode(buf.getvalue()).decode("ascii"))

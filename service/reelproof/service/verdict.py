@@ -20,9 +20,10 @@ import enum
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from reelproof.core.io.probe import MediaInfo
+from reelproof.core.io import MediaInfo, StillInfo
 from reelproof.core.results import JsonObject, Result, schema_tag, to_jsonable
 from reelproof.detector.score import DetectorScore
+from reelproof.provenance.codes import FAILURE_KIND_SENTENCES
 from reelproof.service.evidence import (
     declared_phrase,
     detector_evidence,
@@ -99,7 +100,8 @@ class Verdict(Result):
         filename: the clip's file name.
         sha256: SHA-256 of the analysed bytes.
         size_bytes: size of the analysed file.
-        media: container, codec, size, frame rate, duration...
+        media: container, codec, size, frame rate, duration... of a video; format and size of a
+            still image; null when the file could not be decoded (its credentials still judged).
         provenance: the C2PA Content Credentials check.
         watermark: the ReelProof watermark reading, with the manifest its id led to.
         detector: the synthetic-video classifier's score.
@@ -120,7 +122,7 @@ class Verdict(Result):
     filename: str
     sha256: str
     size_bytes: int
-    media: MediaInfo
+    media: MediaInfo | StillInfo | None
     provenance: SignalResult[CredentialsReading]
     watermark: SignalResult[MarkReading]
     detector: SignalResult[DetectorScore]
@@ -182,12 +184,19 @@ def fuse(facts: SignalFacts) -> Fusion:
 def _choose(
     facts: SignalFacts, codes: set[str], likelihood: Likelihood
 ) -> tuple[VerdictLabel, str]:
+    label, text = _headline(facts, codes, likelihood)
+    return label, text + _credentials_notes(facts.provenance, codes, label)
+
+
+def _headline(
+    facts: SignalFacts, codes: set[str], likelihood: Likelihood
+) -> tuple[VerdictLabel, str]:
     prov, wm = facts.provenance, facts.watermark
     marked = "ai_generated_marked" in codes
-    if "tampered" in codes:
+    if "tampered" in codes:  # only when bytes covered by the signature changed
         extra = " The ReelProof watermark is present too: it came from a marked generator." * marked
-        text = "The clip's Content Credentials do not validate: it was altered after signing or "
-        return VerdictLabel.TAMPERED, text + "the credentials are forged." + extra
+        text = "This file was altered after it was signed (its content no longer matches its "
+        return VerdictLabel.TAMPERED, text + "Content Credentials), or they are forged." + extra
     if "credentials_trusted" in codes and prov is not None:
         declared = declared_phrase(prov.digital_source_type)
         text = f"Trusted Content Credentials from {prov.signer or 'an unnamed signer'}{declared}."
@@ -225,6 +234,26 @@ def _choose(
     elif likelihood == "uncertain":
         text += " The classifier is uncertain."
     return VerdictLabel.INCONCLUSIVE, text
+
+
+def _credentials_notes(prov: ProvenanceFacts | None, codes: set[str], label: VerdictLabel) -> str:
+    """What the summary adds about credentials that cannot be relied on and about ingredients."""
+    if prov is None:
+        return ""
+    notes = ""
+    if "credentials_unreliable" in codes:
+        own = prov.own_finding
+        specific = (
+            own.sentence.removeprefix(FAILURE_KIND_SENTENCES[own.kind]).strip() if own else ""
+        )
+        notes += " Its Content Credentials cannot be relied on, which alone is not a sign that "
+        notes += "its pictures were changed" + (f": {specific}" if specific else ".")
+    problems = prov.ingredient_findings
+    if problems and label is not VerdictLabel.TAMPERED:
+        names = ", ".join(sorted({str(p.ingredient) for p in problems}))
+        notes += f" An ingredient's own credentials have a problem ({names}); the file's own "
+        notes += "credentials are judged separately."
+    return notes
 
 
 __all__ = [

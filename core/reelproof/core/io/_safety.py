@@ -88,7 +88,9 @@ def resolve_input_path(path: str | os.PathLike[str], limits: MediaLimits) -> Pat
         resolved = candidate.resolve(strict=True)
         info = resolved.stat()
     except FileNotFoundError:
-        raise InputError(f"{text}: no such file (it does not exist)", hint="check the path") from None
+        raise InputError(
+            f"{text}: no such file (it does not exist)", hint="check the path"
+        ) from None
     except OSError as err:
         raise InputError(f"{text}: cannot be read ({err.strerror})") from None
     if not stat.S_ISREG(info.st_mode):

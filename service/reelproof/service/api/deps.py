@@ -33,6 +33,12 @@ _EXT_FOR_CONTAINER = {
     "mkv": ".mkv",
     "webm": ".webm",
     "avi": ".avi",
+    # still images, by the format sniffed from their bytes
+    "jpeg": ".jpg",
+    "png": ".png",
+    "webp": ".webp",
+    "heif": ".heic",
+    "avif": ".avif",
 }
 
 
@@ -188,15 +194,21 @@ PreferWait = Annotated[float | None, Depends(prefer_wait)]
 
 
 def _probe_and_check(path: Path, limits: MediaLimits, count_packets: bool) -> str:
-    """Container label of a safe upload (raises a ReelProofError otherwise).
+    """Container (or still image format) label of a safe upload; a ReelProofError otherwise.
 
-    Full analyses probe with PyAV (limits, codecs) and count packets. The credentials-only route
-    (``count_packets`` off) skips the demuxer for ISO BMFF files: the structure check is enough
-    for the c2pa reader (memory-safe Rust), and it is most of the cost of that route.
+    Still images are told apart by their bytes and probed from their header (pixel limits).
+    Full analyses probe videos with PyAV (limits, codecs) and count packets. The
+    credentials-only route (``count_packets`` off) skips the demuxer for ISO BMFF files: the
+    structure check is enough for the c2pa reader (memory-safe Rust), and it is most of the
+    cost of that route.
     """
-    from reelproof.core.io import probe
+    from reelproof.core.io import probe, probe_still, sniff_still_file
+    from reelproof.core.io.boxes import check_structure
     from reelproof.service.integrity import check_upload, light_container_check
 
+    if sniff_still_file(path) is not None:
+        check_structure(path)
+        return probe_still(path, limits).format
     if not count_packets:
         label = light_container_check(path)
         if label is not None:

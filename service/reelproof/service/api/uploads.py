@@ -43,7 +43,8 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                         FILE_FIELD: {
                             "type": "string",
                             "format": "binary",
-                            "description": "The video (MP4, MOV, M4V, MKV, WebM, AVI).",
+                            "description": "The video (MP4, MOV, M4V, MKV, WebM, AVI) or still image "
+                            "(JPEG, PNG, WebP, HEIC/HEIF, AVIF).",
                         }
                     },
                     "required": [FILE_FIELD],

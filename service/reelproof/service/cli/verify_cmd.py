@@ -1,4 +1,5 @@
-"""``reelproof verify CLIP``: credentials, watermark and classifier fused into one verdict."""
+"""``reelproof verify CLIP``: credentials, watermark and classifier fused into one verdict (videos
+and still images)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 
 
 def verify_command(
-    clip: Path = typer.Argument(..., help="Video file to verify."),
+    clip: Path = typer.Argument(..., help="Video or still image (JPEG, PNG, WebP, HEIC, AVIF)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     html: Path | None = typer.Option(
         None, "--html", help="Also write a self-contained HTML report to this file."
