@@ -44,9 +44,6 @@ def test_states_agree_with_the_reference_or_a_stated_rule(rows: dict[str, Row]) 
     deviations = {name: (row.reference.state, row.state) for name, row in rows.items() if row.rule}
     assert all(row.rule != "UNEXPLAINED" for row in rows.values()), deviations
     assert deviations == {
-        # Trusted claim signer; an ingredient's signer / a CAWG identity credential untrusted.
-        "video/video1.mp4": ("valid_untrusted", "trusted"),
-        "stills/C_with_CAWG_data.jpg": ("valid_untrusted", "trusted"),
         # The reference cannot read these at all.
         "video/nested_moov_1000.mp4": (None, "refused"),
         "video/dash1.m4s": (None, "refused"),
@@ -71,15 +68,19 @@ def test_unreadable_credentials_are_unreliable_never_tampered(rows: dict[str, Ro
         assert rows[name].state == "refused"
 
 
-def test_cawg_identity_and_ingredient_signers_do_not_lower_the_file(
+def test_cawg_identity_and_ingredient_signers_are_tolerated_and_named(
     c2pa_fixtures: Path, fixture_trust: TrustConfig
 ) -> None:
+    """Not invalid (the failures are tolerated), not fully trusted (as the reference), and the
+    summary says the file's own signer IS trusted."""
     cawg = verify(c2pa_fixtures / "stills" / "C_with_CAWG_data.jpg", fixture_trust)
-    assert (cawg.state, cawg.failure) == ("trusted", None)
+    assert (cawg.state, cawg.failure, cawg.signer_trusted) == ("valid_untrusted", None, True)
     assert "cawg.x509.credential.untrusted" in cawg.failure_codes  # still listed, tolerated
     assert cawg.validator_state == "valid_untrusted"
     video = verify(c2pa_fixtures / "video" / "video1.mp4", fixture_trust)
-    assert video.state == "trusted" and "not on your trust list" not in video.summary
+    assert (video.state, video.signer_trusted) == ("valid_untrusted", True)
+    assert "a signer you trust" in video.summary
+    assert "the signer" not in video.summary.split("but", 1)[0].replace("signed by", "")
     assert [i.state for i in video.ingredients] == ["valid_untrusted"]
 
 

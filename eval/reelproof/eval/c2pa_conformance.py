@@ -31,14 +31,11 @@ class ReferenceReading:
         state: ``trusted`` / ``valid_untrusted`` / ``invalid``; ``absent`` when it finds no
             manifest; ``None`` when it cannot read the file (``error`` says why).
         failures: the active manifest's failure codes.
-        own_signer_trusted: ``signingCredential.trusted`` is among the active manifest's
-            successes (the claim signer itself chains to an anchor).
         error: the reader's error when it could not read the file.
     """
 
     state: str | None
     failures: tuple[str, ...]
-    own_signer_trusted: bool
     error: str | None = None
 
 
@@ -96,7 +93,7 @@ def reference_reading(
         with c2pa.Context.from_dict(settings) as context, path.open("rb") as handle:
             reader = c2pa.Reader.try_create(mime, handle, None, context)
             if reader is None:
-                return ReferenceReading("absent", (), False)
+                return ReferenceReading("absent", ())
             with reader:
                 for fragment in fragments:
                     handle.seek(0)
@@ -104,14 +101,11 @@ def reference_reading(
                         reader.with_fragment(mime, handle, part)
                 data = json.loads(reader.json())
     except c2pa.C2paError as err:
-        return ReferenceReading(None, (), False, str(err))
+        return ReferenceReading(None, (), str(err))
     active = (data.get("validation_results") or {}).get("activeManifest") or {}
     return ReferenceReading(
         state=_REFERENCE_STATES.get(str(data.get("validation_state"))),
         failures=tuple(str(c.get("code")) for c in active.get("failure") or ()),
-        own_signer_trusted=any(
-            c.get("code") == "signingCredential.trusted" for c in active.get("success") or ()
-        ),
     )
 
 
@@ -122,11 +116,6 @@ def _rule(reference: ReferenceReading, state: str, failure: str | None) -> str:
         if state == "refused":
             return "the reference cannot parse it either: a clean refusal (exit 3)"
         return "the reference cannot read the manifest: ReelProof reports it unreadable"
-    if reference.state == "valid_untrusted" and state == "trusted" and reference.own_signer_trusted:
-        return (
-            "the claim signer is trusted; only an ingredient's signer or a CAWG identity "
-            "credential is not, which does not lower the file's own trust"
-        )
     if reference.state == "invalid" and failure == "ingredient_problem":
         return "only an ingredient failed: reported on the ingredient"
     return "UNEXPLAINED"

@@ -149,6 +149,9 @@ class ProvenanceReport(Result):
             untrusted ingredient or identity credential; ``None`` when the reader never ran.
         mime: the format the file was read as, sniffed from its bytes (``video/mp4``,
             ``image/jpeg``...); ``None`` for a detached manifest read on its own.
+        signer_trusted: the file's own claim signer is on the trust list. With ``state``
+            ``valid_untrusted`` this means only an ingredient's signer or an identity credential
+            (CAWG) is untrusted: c2pa-rs then does not call the whole trusted, and neither do we.
     """
 
     schema = "provenance_report"
@@ -173,6 +176,7 @@ class ProvenanceReport(Result):
     findings: tuple[ProvenanceFinding, ...] = ()
     validator_state: ProvenanceState | None = None
     mime: str | None = None
+    signer_trusted: bool = False
 
     @property
     def failure_codes(self) -> tuple[str, ...]:
@@ -289,7 +293,10 @@ def _deltas(
 
 
 def _summary(
-    state: ProvenanceState, signer: SignerIdentity | None, findings: tuple[ProvenanceFinding, ...]
+    state: ProvenanceState,
+    signer: SignerIdentity | None,
+    findings: tuple[ProvenanceFinding, ...],
+    signer_trusted: bool = False,
 ) -> str:
     who = (signer.common_name or signer.subject) if signer else "an unknown signer"
     own = next((f for f in findings if f.kind != "ingredient_problem"), None)
@@ -300,6 +307,10 @@ def _summary(
         text = "Content credentials are present but fail validation."
     elif state == "trusted":
         text = f"Content credentials are intact and signed by {who}, a signer you trust."
+    elif signer_trusted:
+        text = f"Content credentials are intact and signed by {who}, a signer you trust, but "
+        text += "not every credential in them is trusted (an ingredient's signer or an identity "
+        text += "credential is not on your trust list)."
     else:
         text = f"Content credentials are intact, but the signer ({who}) is not on your trust list."
     if ingredient is not None:
@@ -341,6 +352,12 @@ def report_from_reader_json(
     store = _Store(manifests, cr_by_label, _deltas(validation, str(label)), scoped)
     ingredients = _ingredient_tree(manifest, str(label), store, 0)
     state = decide_state(codes, has_manifest=True, active_label=label)
+    signer_trusted = state == "trusted"
+    validator_state = _VALIDATOR_STATES.get(str(data.get("validation_state")))
+    if state == "trusted" and validator_state == "valid_untrusted":
+        # As c2pa-rs: an untrusted ingredient signer or identity credential keeps the whole
+        # from "trusted", though the file's own signer is trusted (``signer_trusted`` says so).
+        state = "valid_untrusted"
     findings = findings_for(counted_failures(codes, label), overrides=overrides)
     findings += _ingredient_findings(ingredients)
     # Ingredient-scoped failures with no ingredient to carry them still count as a problem.
@@ -350,7 +367,6 @@ def report_from_reader_json(
         ProvenanceFinding(f.kind, f.codes, f.sentence, "unknown ingredient")
         for f in findings_for(orphans)
     )
-    validator_state = _VALIDATOR_STATES.get(str(data.get("validation_state")))
     if validator_state == "invalid" and not findings:
         # Never report valid over a validator's "invalid" that no code explains.
         codes.insert(0, _own_code("reelproof.validator.invalid", "failure"))
@@ -379,7 +395,7 @@ def report_from_reader_json(
     return ProvenanceReport(
         path=path,
         state=state,
-        summary=_summary(state, signer, findings),
+        summary=_summary(state, signer, findings, signer_trusted),
         codes=all_codes,
         signer=signer,
         signing_time=signing_time,
@@ -399,6 +415,7 @@ def report_from_reader_json(
         findings=findings,
         validator_state=validator_state,
         mime=mime,
+        signer_trusted=signer_trusted,
     )
 
 

@@ -44,6 +44,11 @@ def _own_credentials(prov: ProvenanceFacts, details: dict[str, JsonValue]) -> Ev
         msg = f"Valid Content Credentials signed by {prov.signer or 'an unnamed signer'}, "
         msg += f"a trusted signer{declared}."
         return Evidence("credentials_trusted", "provenance", msg, details)
+    if prov.state == "valid_untrusted" and prov.signer_trusted:
+        msg = f"Content Credentials are intact and signed by {prov.signer or 'an unnamed signer'}"
+        msg += ", a trusted signer, but not every credential in them is trusted (an "
+        msg += f"ingredient's signer or an identity credential is not on the trust list){declared}."
+        return Evidence("credentials_untrusted", "provenance", msg, details)
     if prov.state == "valid_untrusted":
         dev = " (a development certificate)" if prov.dev_certificate else ""
         msg = f"Content Credentials are intact but the signer {prov.signer or '(unnamed)'}{dev} "

@@ -60,6 +60,8 @@ class ProvenanceFacts:
         failure: what the file's own manifest's failures show (content altered or credentials
             unreliable); derived from ``codes`` when not given.
         findings: every finding with its plain sentence, ingredients' included.
+        signer_trusted: the file's own signer is trusted even when ``state`` is not (an
+            ingredient's signer or an identity credential is untrusted).
     """
 
     state: str
@@ -69,6 +71,7 @@ class ProvenanceFacts:
     dev_certificate: bool = False
     failure: FailureKind | None = None
     findings: tuple[ProvenanceFinding, ...] = ()
+    signer_trusted: bool = False
 
     @classmethod
     def of(cls, reading: CredentialsReading) -> ProvenanceFacts:
@@ -80,6 +83,7 @@ class ProvenanceFacts:
             dev_certificate=reading.dev_certificate,
             failure=reading.failure,
             findings=reading.findings,
+            signer_trusted=reading.signer_trusted,
         )
 
     @property

@@ -229,6 +229,9 @@ def _headline(
         text = "No signal could evaluate this clip (no credentials, and the watermark and "
         return VerdictLabel.NOT_APPLICABLE, text + "classifier checks could not run on it)."
     text = "No decisive evidence either way: no trusted credentials and no ReelProof watermark."
+    if prov is not None and prov.signer_trusted:
+        text = "No decisive evidence either way: the Content Credentials are not fully trusted "
+        text += "and there is no ReelProof watermark."
     if likelihood == "low":
         text += " The classifier sees no sign of synthesis, which is not proof of authenticity."
     elif likelihood == "uncertain":
@@ -248,6 +251,9 @@ def _credentials_notes(prov: ProvenanceFacts | None, codes: set[str], label: Ver
         )
         notes += " Its Content Credentials cannot be relied on, which alone is not a sign that "
         notes += "its pictures were changed" + (f": {specific}" if specific else ".")
+    if prov.state == "valid_untrusted" and prov.signer_trusted:
+        notes += f" Its signer ({prov.signer or 'unnamed'}) is on the trust list, but an "
+        notes += "ingredient's signer or an identity credential in its Content Credentials is not."
     problems = prov.ingredient_findings
     if problems and label is not VerdictLabel.TAMPERED:
         names = ", ".join(sorted({str(p.ingredient) for p in problems}))
