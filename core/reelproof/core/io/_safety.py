@@ -93,6 +93,8 @@ def resolve_input_path(path: str | os.PathLike[str], limits: MediaLimits) -> Pat
         ) from None
     except OSError as err:
         raise InputError(f"{text}: cannot be read ({err.strerror})") from None
+    except RuntimeError:  # Python 3.11 reports a symlink loop this way (later ones: OSError)
+        raise InputError(f"{text}: a symbolic link loop", hint="pass the file itself") from None
     if not stat.S_ISREG(info.st_mode):
         # FIFOs and devices could block forever or never end.
         raise InputError(f"{text}: not a regular file", hint="pass a video file")

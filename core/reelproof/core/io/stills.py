@@ -15,6 +15,7 @@ verifier reads them beside video. The same rules as for video hold:
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ import numpy as np
 
 from reelproof.core.errors import LimitExceededError, MediaDecodeError, UnsupportedMediaError
 from reelproof.core.io._safety import av_errors, resolve_input_path
+from reelproof.core.io.boxes import check_structure
 from reelproof.core.io.limits import DEFAULT_LIMITS, MediaLimits
 from reelproof.core.results import Result
 
@@ -116,8 +118,13 @@ def _bmff_still(head: bytes) -> StillFormat | None:
 
 
 def sniff_still_file(path: str | os.PathLike[str]) -> StillFormat | None:
-    """``sniff_still`` on a file's first bytes (``None`` when it is not a still or unreadable)."""
+    """``sniff_still`` on a file's first bytes (``None`` when it is not a still or unreadable).
+
+    Only a regular file is opened: reading a FIFO or a device would block or never end.
+    """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with Path(path).open("rb") as handle:
             return sniff_still(handle.read(_HEAD_BYTES))
     except OSError:
@@ -140,12 +147,14 @@ def probe_still(path: str | os.PathLike[str], limits: MediaLimits = DEFAULT_LIMI
 
     Raises:
         UnsupportedMediaError: not one of the still formats (a video, a GIF, a text file...).
-        LimitExceededError: the file or the picture is over a limit.
+        LimitExceededError: the file or the picture is over a limit, or the file has too many
+            segments or boxes.
         MediaDecodeError: the header is corrupt or truncated.
         InputError: the path is missing, a folder or unreadable.
     """
     resolved = resolve_input_path(path, limits)
     fmt = _require_still(resolved)
+    check_structure(resolved)  # segment and box counts, before Pillow or FFmpeg parse them
     rotation: int | None
     if fmt == "heif":
         width, height = _heif_header(resolved, limits)

@@ -31,6 +31,32 @@ def eval_service_command(
     typer.echo(f"wrote {report}")
 
 
+@eval_app.command("hostile")
+def eval_hostile_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/hostile.md"), "--out", help="Markdown file to write."
+    ),
+    video: Path = typer.Option(
+        Path("data/video/bikes.mp4"), "--video", help="Real clip the corpus is made from."
+    ),
+    fixtures: Path | None = typer.Option(
+        None, "--fixtures", help="C2PA fixtures folder (default: ../shared/c2pa-fixtures if any)."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Every eighth case only (a smoke run)."),
+) -> None:
+    """Hostile files through every command and hostile requests through the API."""
+    from reelproof.eval.hostile_bench import run_hostile
+
+    if fixtures is None:
+        shared = Path("../shared/c2pa-fixtures")
+        fixtures = shared if shared.is_dir() else None
+    rows = run_hostile(out, video, fixtures, quick=quick)
+    failed = sum(not r.passed for r in rows)
+    typer.echo(f"{len(rows)} rows, {failed} not as expected; wrote {out}")
+    if failed:
+        raise typer.Exit(1)
+
+
 @eval_app.command("provenance")
 def eval_provenance_command(
     out: Path = typer.Option(
