@@ -44,7 +44,13 @@ from reelproof.provenance.signing import (
     sign_edit,
     signer_from_callback,
 )
-from reelproof.provenance.store import ManifestStore, SqliteManifestStore, StoredManifest
+from reelproof.provenance.store import (
+    ManifestStore,
+    SqliteManifestStore,
+    StoredManifest,
+    open_manifest_store,
+    redact_location,
+)
 from reelproof.provenance.trust import (
     C2PA_CLAIM_SIGNING_EKU,
     DEFAULT_ALLOWED_EKUS,
@@ -102,6 +108,8 @@ __all__ = [
     "load_signer",
     "record_signing",
     "recover_from_store",
+    "redact_location",
+    "open_manifest_store",
     "sign",
     "sign_edit",
     "signer_from_callback",
