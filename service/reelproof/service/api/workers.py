@@ -54,12 +54,13 @@ def init_worker(options: VerifyOptions, db_url: str) -> None:
 
 def load_verifier(options: VerifyOptions) -> Verifier:
     """A verifier with every model and key loaded, on one core (workers scale out, not up)."""
-    try:
-        import torch
+    if options.detector:  # only the classifier needs torch: do not pay its import otherwise
+        try:
+            import torch
 
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
     verifier = Verifier(options)
     verifier.load()
     return verifier
