@@ -179,16 +179,21 @@ class LocalPostgres(_Backend):
         return self
 
     def _create_database(self) -> bool:
+        self.new_database(self.database)
+        return True
+
+    def new_database(self, name: str) -> str:
+        """Create the (empty) database ``name`` if missing; returns its URL."""
         import psycopg
 
+        if not name.isidentifier():
+            raise ValueError(f"not a plain database name: {name!r}")
         dsn = f"host=127.0.0.1 port={self.port} user=reelproof password={self.password}"
         with psycopg.connect(dsn + " dbname=postgres", autocommit=True, connect_timeout=2) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
-            ).fetchone()
-            if exists is None:
-                conn.execute(f"CREATE DATABASE {self.database}")
-        return True
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if exists.fetchone() is None:
+                conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql+psycopg://reelproof:{self.password}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         self._stop_process(signal.SIGINT)  # "fast" shutdown: roll back sessions, stop at once

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from reelproof.core.errors import InputError
+from reelproof.core.io import MediaLimits
 from reelproof.core.results import JsonObject
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
@@ -51,6 +52,19 @@ def find_clips(paths: Sequence[Path], recursive: bool) -> list[Path]:
         else:
             raise InputError(f"no such file or folder: {root}", hint="give clips or folders")
     return sorted(found)
+
+
+def check_structure(path: Path, limits: MediaLimits) -> None:
+    """The API's upload checks on an archive file: media limits, truncation, polyglots (a file
+    cut short after a front-loaded ``moov`` probes fine but must not pass as a whole clip).
+
+    Raises:
+        ReelProofError: the file is not a whole, supported video within the limits.
+    """
+    from reelproof.core.io import probe
+    from reelproof.service.integrity import check_upload
+
+    check_upload(path, probe(path, limits), count_packets=True)
 
 
 def file_sha256(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reelproof.core.errors import ReelProofError
 from reelproof.service.pipeline import Verifier, VerifyOptions
-from reelproof.service.scan import Clip, ClipOutcome, problem
+from reelproof.service.scan import Clip, ClipOutcome, check_structure, problem
 
 log = logging.getLogger("reelproof.service")
 
@@ -36,6 +36,7 @@ def verify_one(path: str, thumbnails: int) -> ClipOutcome:
     assert _VERIFIER is not None
     start = time.perf_counter()
     try:
+        check_structure(Path(path), _VERIFIER.limits())
         verdict = _VERIFIER.verify(Path(path))
         thumbs = []
         if thumbnails > 0:
@@ -140,15 +141,27 @@ class CeleryScan:
         from reelproof.service.api.db import ServiceDB
         from reelproof.service.api.dispatch import CeleryDispatcher
         from reelproof.service.api.settings import ServiceSettings
+        from reelproof.service.resources import Resources
 
         assert isinstance(settings, ServiceSettings)
         self.db = ServiceDB(settings.db_url)
         self.dispatcher = CeleryDispatcher(settings, self.db)
         self.window = window
         self.where = "Celery workers"
+        self.limits = Resources(settings.verify_options()).limits
         self._jobs: dict[str, Clip] = {}
+        self._refused: list[tuple[Clip, ClipOutcome]] = []
 
     def submit(self, clip: Clip) -> None:
+        """Queue the clip as a job, once it passed the API's upload checks (checked here: a
+        refused file never reaches a worker)."""
+        from reelproof.service.api.problems import JobError
+
+        try:
+            check_structure(clip.path, self.limits)
+        except ReelProofError as err:
+            self._refused.append((clip, ClipOutcome(None, [], JobError.of(err).model_dump())))
+            return
         job_id, _ = self.db.insert_job(
             self.OWNER, clip.path.name, clip.path, clip.sha256, clip.size_bytes, keep_upload=True
         )
@@ -156,6 +169,8 @@ class CeleryScan:
         self.dispatcher.submitted(job_id)
 
     def completed(self) -> Iterator[tuple[Clip, ClipOutcome]]:
+        while self._refused:
+            yield self._refused.pop()
         time.sleep(0.2)
         for job_id in list(self._jobs):
             job = self.db.get_job(job_id)

@@ -89,7 +89,7 @@ class ServiceState:
                 watermark=False,
                 detector=False,
                 store_lookup=True,
-                manifest_store=settings.manifest_store,
+                manifest_store=settings.manifest_store_location(),
                 trust_anchors=settings.trust_anchors,
                 max_pixels=settings.max_pixels,
                 max_frames=settings.max_frames,
