@@ -34,6 +34,7 @@ class ServiceSettings(BaseSettings):
         thumbnails: frames kept as JPEG thumbnails for the HTML report.
         trust_anchors / manifest_store / detector_model: passed to the verifier.
         detector: run the classifier in analyses (off: credentials and watermark only).
+        watermark: look for the ReelProof watermark in analyses.
         max_pixels / max_frames / max_duration_s: media limits enforced before decoding.
         database_url: jobs, API keys, idempotency records (and, for a server database, the
             manifest store): a SQLAlchemy URL, e.g. ``postgresql+psycopg://user:pw@host/db``
@@ -65,6 +66,7 @@ class ServiceSettings(BaseSettings):
     manifest_store: str | None = None
     detector_model: Path | None = None
     detector: bool = True
+    watermark: bool = True
     max_pixels: int | None = None
     max_frames: int | None = None
     max_duration_s: float | None = None
@@ -111,6 +113,7 @@ class ServiceSettings(BaseSettings):
 
         return VerifyOptions(
             detector=self.detector,
+            watermark=self.watermark,
             manifest_store=self.manifest_store_location(),
             trust_anchors=self.trust_anchors,
             detector_model=self.detector_model,
