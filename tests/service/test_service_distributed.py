@@ -118,7 +118,9 @@ def test_generation_nodes_and_verifiers_share_the_postgres_manifest_store(
             "/v1/matches/byBinding",
             params={"alg": "io.reelproof.rp-ss.1", "value": clips.watermark_id},
         )
-        assert found.json()["matches"] == [{"manifestId": clips.watermark_id, "similarityScore": 100}]
+        assert found.json()["matches"] == [
+            {"manifestId": clips.watermark_id, "similarityScore": 100}
+        ]
 
 
 def test_rate_limit_holds_across_two_api_processes(fleet: Fleet) -> None:

@@ -122,4 +122,4 @@ def test_1000_queued_jobs_drain_none_lost_or_duplicated(cheap_fleet: Fleet, tmp_
     print(f"\n{JOBS_TO_DRAIN} jobs submitted in {submitted:.1f} s, drained by 2 workers in "
           f"{drained:.1f} s (worker start included)")  # fmt: skip
     metrics = httpx.get(api.url + "/metrics").text
-    assert f'reelproof_job_latency_seconds_count {float(JOBS_TO_DRAIN)}' in metrics
+    assert f"reelproof_job_latency_seconds_count {float(JOBS_TO_DRAIN)}" in metrics

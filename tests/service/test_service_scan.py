@@ -94,7 +94,7 @@ def test_scan_200_clips_with_broken_files_resumes_after_a_kill(
     assert all(r["result"]["sha256"] == r["sha256"] for r in ok)
     # The index lists every clip, links each verified one to its report, shows its thumbnail.
     page = index.read_text()
-    assert page.count("<tr class=\"clip\">") == 200
+    assert page.count('<tr class="clip">') == 200
     for row in ok[:10]:
         assert f'href="{row["report"]}"' in page and f'src="{row["thumbnail"]}"' in page
         assert (index.parent / row["report"]).read_text().lower().startswith("<!doctype html")

@@ -39,11 +39,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(check: object, what: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def _wait(
+    check: object, what: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BackendUnavailableError(f"{what} exited: {log.read_text(errors='replace')[-2000:]}")
+            raise BackendUnavailableError(
+                f"{what} exited: {log.read_text(errors='replace')[-2000:]}"
+            )
         try:
             if callable(check) and check():
                 return

@@ -355,4 +355,8 @@ ErrorKind = Literal["internal", "worker-crashed"]
 def problem(kind: ErrorKind, detail: str) -> JsonObject:
     """Problem details of a clip that failed for a reason other than its bytes."""
     titles = {"internal": "Internal error", "worker-crashed": "Worker crashed"}
-    return {"type": f"https://reelproof.dev/problems/{kind}", "title": titles[kind], "detail": detail}
+    return {
+        "type": f"https://reelproof.dev/problems/{kind}",
+        "title": titles[kind],
+        "detail": detail,
+    }

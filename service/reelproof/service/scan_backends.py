@@ -43,7 +43,9 @@ def verify_one(path: str, thumbnails: int) -> ClipOutcome:
             from reelproof.service.thumbnails import make_thumbnails
 
             try:
-                thumbs = [t.to_json() for t in make_thumbnails(Path(path), thumbnails, _VERIFIER.limits())]
+                thumbs = [
+                    t.to_json() for t in make_thumbnails(Path(path), thumbnails, _VERIFIER.limits())
+                ]
             except ReelProofError:
                 thumbs = []
         return ClipOutcome(verdict.to_dict(), thumbs, None, time.perf_counter() - start)
@@ -182,11 +184,14 @@ class CeleryScan:
                 continue
             clip = self._jobs.pop(job_id)
             seconds = (job.finished_at or 0.0) - (job.started_at or 0.0)
-            yield clip, ClipOutcome(
-                json.loads(job.result) if job.result else None,
-                json.loads(job.thumbnails or "[]"),
-                json.loads(job.error) if job.error else None,
-                max(0.0, seconds),
+            yield (
+                clip,
+                ClipOutcome(
+                    json.loads(job.result) if job.result else None,
+                    json.loads(job.thumbnails or "[]"),
+                    json.loads(job.error) if job.error else None,
+                    max(0.0, seconds),
+                ),
             )
 
     def close(self, abort: bool) -> None:

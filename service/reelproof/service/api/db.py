@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +88,7 @@ class JobRecord:
     keep_upload: bool = False
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> JobRecord:
+    def of(cls, row: sa.RowMapping) -> JobRecord:
         return cls(
             id=str(row["id"]),
             owner=str(row["owner"]),
@@ -434,7 +434,9 @@ def outcome_values(
 
 def _idem_row(owner: str, idem_key: str, route: str) -> sa.Select[Any]:
     return sa.select(IDEMPOTENCY).where(
-        IDEMPOTENCY.c.owner == owner, IDEMPOTENCY.c.idem_key == idem_key, IDEMPOTENCY.c.route == route
+        IDEMPOTENCY.c.owner == owner,
+        IDEMPOTENCY.c.idem_key == idem_key,
+        IDEMPOTENCY.c.route == route,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from reelproof.service.api.db import ServiceDB
 from reelproof.service.api.leases import LeaseStore
@@ -44,7 +45,9 @@ class CeleryDispatcher:
 
     def start(self) -> None:
         """Start the sweeper (it also runs once right away: jobs a stopped API left behind)."""
-        self._thread = threading.Thread(target=self._sweep_loop, name="reelproof-sweep", daemon=True)
+        self._thread = threading.Thread(
+            target=self._sweep_loop, name="reelproof-sweep", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -60,7 +63,9 @@ class CeleryDispatcher:
             log.warning("could not publish job %s now; the sweeper retries", job_id, exc_info=True)
 
     def publish(self, job_id: str) -> None:
-        self.app.send_task(TASK, args=[job_id], queue=QUEUE, retry=True, retry_policy=_PUBLISH_RETRY)
+        self.app.send_task(
+            TASK, args=[job_id], queue=QUEUE, retry=True, retry_policy=_PUBLISH_RETRY
+        )
         self.leases.mark_enqueued(job_id)
 
     def sweep(self) -> int:
@@ -94,7 +99,8 @@ class CeleryDispatcher:
         try:
             with self.app.connection_for_read() as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
-                _, count, _ = conn.default_channel.queue_declare(queue=QUEUE, passive=True)
+                channel: Any = conn.default_channel  # kombu's virtual channel (Redis)
+                _, count, _ = channel.queue_declare(queue=QUEUE, passive=True)
                 return int(count)
         except Exception as err:
             if "NOT_FOUND" in str(err) or "no queue" in str(err).lower():

@@ -138,7 +138,9 @@ class LeaseStore:
             )
             return cur.rowcount > 0
 
-    def set_stage(self, job_id: str, worker: str, attempt: int, stage: str, done: list[str]) -> None:
+    def set_stage(
+        self, job_id: str, worker: str, attempt: int, stage: str, done: list[str]
+    ) -> None:
         """Record the running stages (extends the lease too)."""
         with self.db.connect() as conn:
             conn.execute(

@@ -86,14 +86,18 @@ class SharedStateCollector:
         return []  # read at scrape time only: nothing to collect at registration
 
     def collect(self) -> Iterator[Metric]:
-        jobs = GaugeMetricFamily("reelproof_jobs", "Jobs in the database by status.", labels=["status"])
+        jobs = GaugeMetricFamily(
+            "reelproof_jobs", "Jobs in the database by status.", labels=["status"]
+        )
         for status, n in self.db.count_by_status().items():
             jobs.add_metric([status], n)
         yield jobs
         depth = self.dispatcher.queue_depth()
         if depth is not None:
             yield GaugeMetricFamily(
-                "reelproof_queue_depth", "Jobs waiting for a worker (broker queue or queued jobs).", value=depth
+                "reelproof_queue_depth",
+                "Jobs waiting for a worker (broker queue or queued jobs).",
+                value=depth,
             )
         yield GaugeMetricFamily(
             "reelproof_workers",

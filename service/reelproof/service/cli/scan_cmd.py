@@ -46,8 +46,14 @@ def scan_command(
     (the clips' paths must then be readable by the workers).
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from reelproof.service.api.settings import ServiceSettings
     from reelproof.service.pipeline import VerifyOptions
@@ -100,8 +106,7 @@ def scan_command(
         return
     console.print(
         f"{counts.total} clip(s): {counts.ok} verified, {counts.errors} error(s), "
-        f"{counts.skipped} already done -> {out}"
-        + (f", index {html_index}" if html_index else "")
+        f"{counts.skipped} already done -> {out}" + (f", index {html_index}" if html_index else "")
     )
 
 

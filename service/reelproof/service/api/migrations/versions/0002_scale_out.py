@@ -36,9 +36,7 @@ def upgrade() -> None:
     # nodes and verifiers share it; the embedded default keeps its own SQLite file.
     op.create_table(
         "manifests",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("watermark_id", sa.String(16), nullable=False),
         sa.Column("manifest", sa.LargeBinary(), nullable=False),
         sa.Column("content_sha256", sa.String(64), nullable=False),
