@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,3 +143,28 @@ def fleet_env(root: Path, database_url: str, broker_url: str, **settings: str) -
     )
     env.update({f"REELPROOF_{k.upper()}": v for k, v in settings.items()})
     return env
+
+
+@contextlib.contextmanager
+def running_fleet(
+    root: Path,
+    postgres: LocalPostgres,
+    redis: LocalRedis,
+    redis_db: int,
+    workers: int,
+    **settings: str,
+) -> Iterator[Fleet]:
+    """One API process and ``workers`` workers on a new database and Redis database number;
+    every process is stopped on exit."""
+    database = postgres.new_database(f"{root.name.lower()}_{uuid.uuid4().hex[:8]}")
+    broker = redis.url.rsplit("/", 1)[0] + f"/{redis_db}"
+    fleet = Fleet(root, fleet_env(root, database, broker, **settings))
+    try:
+        fleet.add_api()
+        for _ in range(workers):
+            fleet.add_worker()
+        if workers:
+            fleet.wait_workers(workers)
+        yield fleet
+    finally:
+        fleet.stop()

@@ -103,16 +103,20 @@ def test_a_job_whose_workers_keep_dying_fails_explicitly(tmp_path: Path) -> None
     assert [h["outcome"] for h in job.history] == ["lost", "lost"]
 
 
-def test_orphans_are_jobs_never_published_or_abandoned(tmp_path: Path) -> None:
+def test_orphans_are_jobs_never_published_or_abandoned_by_their_worker(tmp_path: Path) -> None:
     db = ServiceDB(tmp_path / "s.sqlite")
     leases = LeaseStore(db, lease_s=30, max_attempts=2)
-    fresh, published, old = (_job(db, tmp_path) for _ in range(3))
-    leases.mark_enqueued(published)
+    fresh, published, old, running, abandoned = (_job(db, tmp_path) for _ in range(5))
+    for job_id in (published, running, abandoned):
+        leases.mark_enqueued(job_id)
+    assert leases.claim(running, "a:1").state == leases.claim(abandoned, "b:2").state == "claimed"
     with db.connect() as conn:
         past = time.time() - 60
         conn.execute(JOBS.update().where(JOBS.c.id.in_([published, old])).values(created_at=past))
-    assert leases.orphans(grace_s=10) == [old]
-    assert fresh not in leases.orphans(grace_s=10)
+        # Its worker's last heartbeat was two leases ago.
+        conn.execute(JOBS.update().where(JOBS.c.id == abandoned).values(lease_until=past))
+    assert sorted(leases.orphans(unsent_s=10)) == sorted([old, abandoned])
+    assert fresh not in leases.orphans(unsent_s=10)
 
 
 def test_rate_limit_buckets_are_shared_through_redis(redis_server: LocalRedis) -> None:

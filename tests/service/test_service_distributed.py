@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from dist_helpers import Fleet, fleet_env
+from dist_helpers import Fleet, running_fleet
 from svc_helpers import REELPROOF, Server, build_clips, upload
 
 from reelproof.eval.backends import LocalPostgres, LocalRedis
@@ -37,17 +37,8 @@ def fleet(
     redis_server: LocalRedis,
 ) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("fleet")
-    database = postgres_server.new_database("fleet_" + uuid.uuid4().hex[:8])
-    env = fleet_env(root, database, redis_server.url.rsplit("/", 1)[0] + "/1", env="dev")
-    fleet = Fleet(root, env)
-    try:
-        fleet.add_api()
-        fleet.add_worker()
-        fleet.add_worker()
-        fleet.wait_workers(2)
+    with running_fleet(root, postgres_server, redis_server, 1, workers=2, env="dev") as fleet:
         yield fleet
-    finally:
-        fleet.stop()
 
 
 def job_row(fleet: Fleet, job_id: str) -> dict[str, object]:
@@ -197,13 +188,6 @@ def test_api_restarted_mid_load_loses_no_job(fleet: Fleet, bikes_mp4: Path) -> N
 def _store_unpublished_job(fleet: Fleet, clip: Path) -> str:
     from reelproof.service.api.db import ServiceDB
 
-    owner = json.loads(
-        subprocess.run(
-            [REELPROOF, "keys", "create-api-key", "--name", "orphan", "--json"],
-            env=fleet.env, capture_output=True, text=True, check=True, timeout=60,
-        ).stdout
-    )  # fmt: skip
-    del owner  # only to show the CLI reaches the shared database; the job's owner is the fleet key
     uploads = Path(fleet.env["REELPROOF_UPLOAD_DIR"])
     target = uploads / f"{uuid.uuid4().hex}.mp4"
     shutil.copyfile(clip, target)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import httpx
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from dist_helpers import Fleet, fleet_env
+from dist_helpers import Fleet, running_fleet
 
 from reelproof.eval.backends import LocalPostgres, LocalRedis
 from reelproof.service.api.tables import JOBS
@@ -34,17 +33,10 @@ def cheap_fleet(
     redis_server: LocalRedis,
 ) -> Iterator[Fleet]:
     root = tmp_path_factory.mktemp("drain")
-    database = postgres_server.new_database("drain_" + uuid.uuid4().hex[:8])
-    env = fleet_env(
-        root, database, redis_server.url.rsplit("/", 1)[0] + "/2",
-        detector="false", watermark="false", thumbnails="0",
-    )  # fmt: skip
-    fleet = Fleet(root, env)
-    try:
-        fleet.add_api()  # the workers start once the queue holds every job
+    # The workers start once the queue holds every job.
+    cheap = {"detector": "false", "watermark": "false", "thumbnails": "0"}
+    with running_fleet(root, postgres_server, redis_server, 2, workers=0, **cheap) as fleet:
         yield fleet
-    finally:
-        fleet.stop()
 
 
 def tiny_clip(folder: Path) -> Path:

@@ -118,6 +118,26 @@ def redact_location(location: str | Path) -> str:
     return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", str(location))
 
 
+def new_record(
+    watermark_id: str,
+    manifest_bytes: bytes,
+    content_sha256: str,
+    fingerprint: Fingerprint | None,
+    signer: str,
+    mime: str,
+) -> StoredManifest:
+    """The record a store keeps for one signing, stamped now (the id normalised)."""
+    return StoredManifest(
+        watermark_id=_normalise_id(watermark_id),
+        manifest_bytes=bytes(manifest_bytes),
+        content_sha256=content_sha256,
+        fingerprint=fingerprint,
+        signer=signer,
+        mime=mime,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
 def _normalise_id(watermark_id: str) -> str:
     wid = watermark_id.strip().lower().removeprefix("0x")
     if len(wid) != 16 or any(c not in "0123456789abcdef" for c in wid):
@@ -169,15 +189,7 @@ class SqliteManifestStore:
         mime: str = "video/mp4",
     ) -> StoredManifest:
         """Store one manifest in a single transaction."""
-        record = StoredManifest(
-            watermark_id=_normalise_id(watermark_id),
-            manifest_bytes=bytes(manifest_bytes),
-            content_sha256=content_sha256,
-            fingerprint=fingerprint,
-            signer=signer,
-            mime=mime,
-            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
+        record = new_record(watermark_id, manifest_bytes, content_sha256, fingerprint, signer, mime)
         with self._connect() as conn, conn:  # the inner `with conn` commits or rolls back
             conn.execute(
                 "INSERT INTO manifests (watermark_id, manifest, content_sha256, fingerprint,"

@@ -11,14 +11,17 @@ database, so ``import reelproof.provenance`` never loads SQLAlchemy.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from reelproof.core.errors import ConfigError
 from reelproof.provenance.fingerprint import Fingerprint
-from reelproof.provenance.store import StoredManifest, _normalise_id, redact_location
+from reelproof.provenance.store import (
+    StoredManifest,
+    _normalise_id,
+    new_record,
+    redact_location,
+)
 
 METADATA = sa.MetaData()
 MANIFESTS = sa.Table(
@@ -77,15 +80,7 @@ class SqlManifestStore:
         mime: str = "video/mp4",
     ) -> StoredManifest:
         """Store one manifest in a single transaction."""
-        record = StoredManifest(
-            watermark_id=_normalise_id(watermark_id),
-            manifest_bytes=bytes(manifest_bytes),
-            content_sha256=content_sha256,
-            fingerprint=fingerprint,
-            signer=signer,
-            mime=mime,
-            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
+        record = new_record(watermark_id, manifest_bytes, content_sha256, fingerprint, signer, mime)
         with self.engine.begin() as conn:
             conn.execute(
                 MANIFESTS.insert().values(

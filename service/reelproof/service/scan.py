@@ -15,7 +15,6 @@ workers at the same place (a shared mount).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from reelproof.core.errors import InputError
+from reelproof.core.hashing import sha256_file
 from reelproof.core.io import MediaLimits
 from reelproof.core.results import JsonObject
 
@@ -65,14 +65,6 @@ def check_structure(path: Path, limits: MediaLimits) -> None:
     from reelproof.service.integrity import check_upload
 
     check_upload(path, probe(path, limits), count_packets=True)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -337,7 +329,7 @@ def run_scan(
 
 
 def _clip(path: Path) -> Clip:
-    return Clip(path, file_sha256(path), path.stat().st_size)
+    return Clip(path, sha256_file(path), path.stat().st_size)
 
 
 def _write(output: ScanOutput, counts: ScanCounts, row: JsonObject) -> None:

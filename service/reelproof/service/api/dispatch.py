@@ -38,7 +38,7 @@ class CeleryDispatcher:
         self.settings = settings
         self.app = make_celery(settings)
         self.leases = LeaseStore(db, settings.lease_s, settings.max_attempts)
-        self.grace_s = max(10.0, settings.lease_s)
+        self.unsent_s = 10.0  # a publish takes milliseconds; older unsent jobs were dropped
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._broker_ok = (0.0, False)
@@ -70,7 +70,7 @@ class CeleryDispatcher:
 
     def sweep(self) -> int:
         """Publish every orphaned job once; returns how many."""
-        orphans = self.leases.orphans(self.grace_s)
+        orphans = self.leases.orphans(self.unsent_s)
         for job_id in orphans:
             self.publish(job_id)
         if orphans:

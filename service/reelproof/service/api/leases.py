@@ -184,17 +184,18 @@ class LeaseStore:
         with self.db.connect() as conn:
             conn.execute(JOBS.update().where(JOBS.c.id == job_id).values(enqueued_at=time.time()))
 
-    def orphans(self, grace_s: float, limit: int = 500) -> list[str]:
-        """Jobs that need a (new) message: queued but never handed to the broker (the API
-        stopped in between), or running with a lease expired for ``grace_s`` (the message may be
-        gone with its worker). Sending one twice is harmless: the claim drops duplicates."""
+    def orphans(self, unsent_s: float, limit: int = 500) -> list[str]:
+        """Jobs that need a (new) message: queued but not handed to the broker ``unsent_s``
+        after they were stored (the API stopped in between), or running with a lease expired
+        for another lease (the message may be gone with its worker). Sending one twice is
+        harmless: the claim drops duplicates."""
         now = time.time()
         never_sent = sa.and_(
             JOBS.c.status == "queued",
             JOBS.c.enqueued_at.is_(None),
-            JOBS.c.created_at < now - grace_s,
+            JOBS.c.created_at < now - unsent_s,
         )
-        abandoned = sa.and_(JOBS.c.status == "running", JOBS.c.lease_until < now - grace_s)
+        abandoned = sa.and_(JOBS.c.status == "running", JOBS.c.lease_until < now - self.lease_s)
         query = sa.select(JOBS.c.id).where(sa.or_(never_sent, abandoned)).limit(limit)
         with self.db.connect() as conn:
             return [str(r[0]) for r in conn.execute(query).all()]
