@@ -151,3 +151,20 @@ def test_importing_provenance_does_not_load_sqlalchemy() -> None:
     code = "import sys, reelproof.provenance; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_both_modes_serve_the_same_openapi_document_and_page(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from reelproof.service.api.app import create_app
+    from reelproof.service.api.dispatch import CeleryDispatcher
+    from reelproof.service.api.settings import ServiceSettings
+
+    embedded = create_app(ServiceSettings(data_dir=tmp_path / "a"), start_workers=False)
+    # Building the distributed app connects to nothing yet (no broker or Redis needed here).
+    settings = ServiceSettings(data_dir=tmp_path / "b", broker_url="redis://127.0.0.1:9/0")
+    distributed = create_app(settings, start_workers=False)
+    assert isinstance(distributed.state.reelproof.runner, CeleryDispatcher)
+    assert embedded.openapi() == distributed.openapi()
+    with TestClient(embedded) as one, TestClient(distributed) as other:
+        assert one.get("/").text == other.get("/").text
