@@ -188,8 +188,8 @@ def default_signer() -> Any:
 
 
 def default_store() -> Any:
-    """The default SQLite manifest store under the ReelProof home."""
-    from reelproof.core.paths import manifest_store_path
-    from reelproof.provenance import SqliteManifestStore
+    """The default manifest store: ``REELPROOF_MANIFEST_STORE`` (a SQLite file, or a database
+    URL that many generation nodes share), else the SQLite file under the ReelProof home."""
+    from reelproof.provenance import open_manifest_store
 
-    return SqliteManifestStore(manifest_store_path())
+    return open_manifest_store()

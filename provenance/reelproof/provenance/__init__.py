@@ -52,7 +52,13 @@ from reelproof.provenance.signing import (
     sign_edit,
     signer_from_callback,
 )
-from reelproof.provenance.store import ManifestStore, SqliteManifestStore, StoredManifest
+from reelproof.provenance.store import (
+    ManifestStore,
+    SqliteManifestStore,
+    StoredManifest,
+    open_manifest_store,
+    redact_location,
+)
 from reelproof.provenance.trust import (
     C2PA_CLAIM_SIGNING_EKU,
     DEFAULT_ALLOWED_EKUS,
@@ -116,8 +122,10 @@ __all__ = [
     "is_tolerated_failure",
     "issue_dev_leaf",
     "load_signer",
+    "open_manifest_store",
     "record_signing",
     "recover_from_store",
+    "redact_location",
     "sign",
     "sign_edit",
     "signer_from_callback",

@@ -33,7 +33,9 @@ class VerifyOptions:
         detector: run the synthetic-video classifier.
         store_lookup: when the watermark is found but the credentials are missing, look the id up
             in the manifest store and verify the recovered manifest against the clip.
-        manifest_store: SQLite manifest store; ``None`` uses ``$REELPROOF_HOME/manifests.sqlite``.
+        manifest_store: the manifest store: a SQLite file, or a database URL
+            (``postgresql+psycopg://...``); ``None`` uses ``REELPROOF_MANIFEST_STORE``, else
+            ``$REELPROOF_HOME/manifests.sqlite``.
         trust_anchors: PEM file of trusted root certificates; ``None`` trusts no root (intact
             credentials then read "valid, untrusted"), except with ``REELPROOF_ENV=dev``, where
             the local development PKI (``reelproof keys init-dev``) is trusted.
@@ -53,7 +55,7 @@ class VerifyOptions:
     watermark: bool = True
     detector: bool = True
     store_lookup: bool = True
-    manifest_store: Path | None = None
+    manifest_store: Path | str | None = None
     trust_anchors: Path | None = None
     detector_model: Path | None = None
     watermark_max_frames: int = 64

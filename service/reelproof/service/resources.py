@@ -172,15 +172,15 @@ class Resources:
 
         return load_detector(self.options.detector_model)
 
-    def _store_path(self) -> Path:
-        from reelproof.core.paths import manifest_store_path
+    def _store_location(self) -> str | Path:
+        from reelproof.core.paths import manifest_store_location
 
-        return self.options.manifest_store or manifest_store_path()
+        return self.options.manifest_store or manifest_store_location()
 
     def _load_store(self) -> ManifestStore:
-        from reelproof.provenance import SqliteManifestStore
+        from reelproof.provenance import open_manifest_store
 
-        return SqliteManifestStore(self._store_path())
+        return open_manifest_store(self._store_location())
 
     def open_store(self) -> ManifestStore:
         """The manifest store, raising ``ConfigError`` when it cannot be opened."""
@@ -236,7 +236,9 @@ class Resources:
             anchors = bool(self.trust.value.anchors_pem)
             out["provenance"] = dataclasses.replace(out["provenance"], trust_anchors=anchors)
         if self.store.value is not None:
-            where = str(self._store_path())
+            from reelproof.provenance import redact_location
+
+            where = redact_location(self._store_location())
             out["store_lookup"] = dataclasses.replace(out["store_lookup"], store=where)
         return out
 

@@ -3,10 +3,11 @@ headers, and the upload probe. Routers get these through FastAPI dependencies on
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -17,11 +18,13 @@ from reelproof.core.io import MediaLimits
 from reelproof.service.api.db import ServiceDB
 from reelproof.service.api.metrics import ServiceMetrics
 from reelproof.service.api.problems import ProblemError, status_for
-from reelproof.service.api.ratelimit import RateLimiter
+from reelproof.service.api.ratelimit import RateLimiter, RedisRateLimiter
 from reelproof.service.api.settings import ServiceSettings
 from reelproof.service.api.uploads import Upload, remove_stale_uploads
-from reelproof.service.api.workers import AnalysisOutcome, JobRunner
+from reelproof.service.api.workers import AnalysisOutcome, JobRunner, WorkerInfo
 from reelproof.service.pipeline import Verifier, VerifyOptions
+
+log = logging.getLogger("reelproof.service")
 
 ANONYMOUS = "anonymous"
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -42,17 +45,51 @@ _EXT_FOR_CONTAINER = {
 }
 
 
+class Dispatcher(Protocol):
+    """Where stored jobs go: the embedded ``JobRunner`` or the ``CeleryDispatcher``."""
+
+    @property
+    def info(self) -> WorkerInfo | None:
+        """What a worker loaded (``None`` while none is up)."""
+        ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def submitted(self, job_id: str) -> None:
+        """A job was stored as queued."""
+        ...
+
+    def is_ready(self) -> bool: ...
+
+    def worker_count(self) -> int: ...
+
+    def queue_depth(self) -> int | None:
+        """Jobs waiting for a worker (``None`` when it cannot be told)."""
+        ...
+
+
+class Limiter(Protocol):
+    def acquire(self, key: str, rate_per_minute: int) -> tuple[bool, int, int]: ...
+
+
 class ServiceState:
-    """Everything a request handler needs, built once per app."""
+    """Everything a request handler needs, built once per app.
+
+    With ``REELPROOF_BROKER_URL`` set, jobs go to Celery workers (``CeleryDispatcher``) and rate
+    limits live in Redis; otherwise this server runs its own worker processes (``JobRunner``).
+    """
 
     def __init__(self, settings: ServiceSettings) -> None:
         settings.ensure_dirs()
         # Partial uploads of a server that was killed mid-request (any live one is younger).
         remove_stale_uploads(settings.upload_dir, 2 * settings.upload_idle_timeout_s)
         self.settings = settings
-        self.db = ServiceDB(settings.db_path)
+        self.db = ServiceDB(settings.db_url)
         self.metrics = ServiceMetrics()
-        self.limiter = RateLimiter()
+        redis_url = settings.shared_redis_url
+        self.limiter: Limiter = RedisRateLimiter(redis_url) if redis_url else RateLimiter()
         self.options = settings.verify_options()
         # Provenance-only checks and store lookups run in the server process (fast, no model).
         self.light = Verifier(
@@ -60,7 +97,7 @@ class ServiceState:
                 watermark=False,
                 detector=False,
                 store_lookup=True,
-                manifest_store=settings.manifest_store,
+                manifest_store=settings.manifest_store_location(),
                 trust_anchors=settings.trust_anchors,
                 max_pixels=settings.max_pixels,
                 max_frames=settings.max_frames,
@@ -68,15 +105,22 @@ class ServiceState:
             )
         )
         self.finished: dict[str, float] = {}
-        self.runner = JobRunner(
-            self.db,
-            self.options,
-            settings.workers,
-            settings.max_attempts,
-            settings.thumbnails,
-            self._on_finished,
-            settings.retain_uploads,
-        )
+        self.runner: Dispatcher
+        if settings.distributed:
+            from reelproof.service.api.dispatch import CeleryDispatcher
+
+            self.runner = CeleryDispatcher(settings, self.db)
+        else:
+            self.runner = JobRunner(
+                self.db,
+                self.options,
+                settings.workers,
+                settings.max_attempts,
+                settings.thumbnails,
+                self._on_finished,
+                settings.retain_uploads,
+            )
+        self.metrics.watch(self.db, self.runner)
 
     def _on_finished(self, job_id: str, outcome: AnalysisOutcome) -> None:
         result = outcome.result_json()
@@ -136,7 +180,14 @@ def require_key(
                 headers={"WWW-Authenticate": 'Bearer realm="reelproof", error="invalid_token"'},
             )
         owner, rate = key.key_id, key.rate_per_minute
-    allowed, remaining, retry = state.limiter.acquire(owner, rate)
+    try:
+        allowed, remaining, retry = state.limiter.acquire(owner, rate)
+    except Exception as err:  # Redis away: refuse politely rather than serve unmetered
+        log.warning("rate limiter unavailable", exc_info=True)
+        raise ProblemError(
+            503, "the rate limiter is unavailable; retry shortly", "unavailable",
+            headers={"Retry-After": "5"},
+        ) from err  # fmt: skip
     if not allowed:
         state.metrics.rate_limited.inc()
         raise ProblemError(

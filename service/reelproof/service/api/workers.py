@@ -1,10 +1,13 @@
 """Analysis workers: processes that load the models once, fed by a dispatcher thread.
 
-The job database is the queue. The dispatcher claims the oldest queued job (status -> running),
+This is the embedded default (no broker): the job database is the queue. The dispatcher claims the oldest queued job (status -> running),
 hands it to a worker process, and records the outcome. Workers report their stage to the
 database themselves, so the web page can show progress. A server that stops with jobs running
 leaves them "running"; the next start requeues them (while attempts remain) or fails them with an
 explicit "interrupted" error: nothing is silently lost.
+
+``run_analysis`` (one verification with stage progress) and ``load_verifier`` are shared with
+the Celery workers of the distributed mode (``reelproof.service.api.tasks``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ _VERIFIER: Verifier | None = None
 _DB: ServiceDB | None = None
 
 
-def init_worker(options: VerifyOptions, db_path: str) -> None:
+def init_worker(options: VerifyOptions, db_url: str) -> None:
     """Process initializer: load every model and key once for the life of the worker."""
     global _VERIFIER, _DB
     # The server owns its workers' lifetime: a SIGTERM/SIGINT sent to the whole process group
@@ -47,15 +50,22 @@ def init_worker(options: VerifyOptions, db_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # ...but a server killed outright (kill -9) cannot stop them: they stop themselves.
     _exit_with_parent()
-    try:
-        import torch
+    _DB = ServiceDB(db_url, migrate=False)  # the server migrated it before starting us
+    _VERIFIER = load_verifier(options)
 
-        torch.set_num_threads(1)  # one core per worker: workers scale out, not up
-    except ImportError:
-        pass
-    _DB = ServiceDB(Path(db_path))
-    _VERIFIER = Verifier(options)
-    _VERIFIER.load()
+
+def load_verifier(options: VerifyOptions) -> Verifier:
+    """A verifier with every model and key loaded, on one core (workers scale out, not up)."""
+    if options.detector:  # only the classifier needs torch: do not pay its import otherwise
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    verifier = Verifier(options)
+    verifier.load()
+    return verifier
 
 
 @dataclass(frozen=True)
@@ -108,18 +118,43 @@ def _exit_with_parent(poll_s: float = 1.0) -> None:
 def worker_info() -> WorkerInfo:
     """What this worker loaded (runs in the worker)."""
     assert _VERIFIER is not None
+    return describe_worker(_VERIFIER)
+
+
+def describe_worker(verifier: Verifier) -> WorkerInfo:
+    """What a worker process with ``verifier`` loaded."""
     return WorkerInfo(
         pid=os.getpid(),
-        versions=_VERIFIER.versions(),
-        load_errors=_VERIFIER.load(),
-        signals=_VERIFIER.describe_models(),
+        versions=verifier.versions(),
+        load_errors=verifier.load(),
+        signals=verifier.describe_models(),
     )
 
 
 def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> AnalysisOutcome:
-    """Verify one upload (runs in the worker)."""
+    """Verify one upload (runs in the worker), reporting its stages to the database."""
     assert _VERIFIER is not None and _DB is not None
     db = _DB
+
+    def record(job_id: str, current: str, done: list[str]) -> None:
+        db.set_stage(job_id, current, done)
+
+    return run_analysis(_VERIFIER, job_id, Path(upload_path), thumbnails, filename, record)
+
+
+def run_analysis(
+    verifier: Verifier,
+    job_id: str,
+    path: Path,
+    thumbnails: int,
+    filename: str,
+    record_stage: Callable[[str, str, list[str]], None],
+) -> AnalysisOutcome:
+    """Verify ``path`` with ``verifier``; ``record_stage(job_id, running, done)`` after each
+    stage change (best effort: a failed progress write never stops the analysis).
+
+    Shared by the embedded workers and the Celery workers (``reelproof.service.api.tasks``).
+    """
     running: list[str] = []
     done: list[str] = []
     lock = threading.Lock()
@@ -135,20 +170,19 @@ def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> An
             current = ",".join(running) or "finishing"
             done_copy = list(done)
         try:
-            db.set_stage(job_id, current, done_copy)
+            record_stage(job_id, current, done_copy)
         except Exception:  # progress is best effort; the analysis must go on
             log.debug("could not record progress of %s", job_id)
 
-    path = Path(upload_path)
     try:
-        verdict = _VERIFIER.verify(path, progress)
+        verdict = verifier.verify(path, progress)
         thumbs: list[Thumbnail] = []
         if thumbnails > 0:
             from reelproof.service.thumbnails import make_thumbnails
 
             progress("thumbnails", "started")
             try:
-                thumbs = make_thumbnails(path, thumbnails, _VERIFIER.limits())
+                thumbs = make_thumbnails(path, thumbnails, verifier.limits())
             except ReelProofError:
                 thumbs = []
             progress("thumbnails", "done")
@@ -156,6 +190,15 @@ def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> An
         return AnalysisOutcome(error=JobError.of(err))
     # The client's name, not the private upload name.
     return AnalysisOutcome(dataclasses.replace(verdict, filename=filename), tuple(thumbs))
+
+
+def internal_error(err: BaseException) -> AnalysisOutcome:
+    """The outcome of an analysis that raised a bug instead of a verdict."""
+    return AnalysisOutcome(
+        error=JobError.named(
+            "internal", "Internal error", f"the analysis failed: {type(err).__name__}"
+        )
+    )
 
 
 class JobRunner:
@@ -221,12 +264,26 @@ class JobRunner:
             max_workers=self.workers,
             mp_context=ctx,
             initializer=init_worker,
-            initargs=(self.options, str(self.db.path)),
+            initargs=(self.options, self.db.url),
         )
 
     def wake(self) -> None:
         """Tell the dispatcher a job was queued."""
         self._wake.set()
+
+    def submitted(self, job_id: str) -> None:
+        """A job was stored as queued: the dispatcher picks it from the database."""
+        self.wake()
+
+    def is_ready(self) -> bool:
+        """The workers loaded their models."""
+        return self.ready.is_set()
+
+    def worker_count(self) -> int:
+        return self.workers
+
+    def queue_depth(self) -> int | None:
+        return self.db.count_by_status().get("queued", 0)
 
     def stop(self) -> None:
         """Stop dispatching; running jobs stay "running" in the database for the next start."""
@@ -308,11 +365,7 @@ class JobRunner:
             )
         except Exception as err:  # a bug in the worker must fail the job, not hang it
             log.exception("analysis %s failed", job_id)
-            outcome = AnalysisOutcome(
-                error=JobError.named(
-                    "internal", "Internal error", f"the analysis failed: {type(err).__name__}"
-                )
-            )
+            outcome = internal_error(err)
         try:
             self.on_finished(job_id, dataclasses.replace(outcome, upload_path=upload))
         finally:

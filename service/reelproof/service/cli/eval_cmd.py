@@ -23,8 +23,23 @@ def eval_service_command(
     ),
     load_seconds: float = typer.Option(10.0, "--load-seconds", help="Length of the load test."),
     concurrency: int = typer.Option(4, "--concurrency", help="Concurrent load-test clients."),
+    distributed: bool = typer.Option(
+        False,
+        "--distributed",
+        help="Instead: PostgreSQL + Redis + 1 and 2 `reelproof worker` processes (needs the "
+        "redis-server and postgresql packages); replaces only that section of --out.",
+    ),
+    jobs: int = typer.Option(8, "--jobs", min=1, help="Full analyses per worker (--distributed)."),
 ) -> None:
     """Verification latency per stage on a 10-s 720p clip; API load and malformed-upload runs."""
+    if distributed:
+        from reelproof.eval.service_dist_bench import run_distributed_benchmark
+
+        report = run_distributed_benchmark(
+            out, jobs=jobs, load_seconds=load_seconds, concurrency=concurrency
+        )
+        typer.echo(f"wrote {report}")
+        return
     from reelproof.eval.service_bench import run_service_benchmark
 
     report = run_service_benchmark(out, load_seconds=load_seconds, concurrency=concurrency)

@@ -37,7 +37,7 @@ def create_api_key_command(
 
     settings = ServiceSettings(**({"data_dir": Path(data_dir)} if data_dir else {}))  # type: ignore[arg-type]
     settings.ensure_dirs()
-    secret, key = ServiceDB(settings.db_path).create_api_key(
+    secret, key = ServiceDB(settings.db_url).create_api_key(
         name, rate or settings.default_rate_per_minute
     )
     if as_json:

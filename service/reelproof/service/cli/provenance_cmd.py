@@ -44,8 +44,8 @@ def sign_command(
     """Embed a signed C2PA manifest (c2pa.created, trainedAlgorithmicMedia, soft binding)."""
     from reelproof.provenance import (
         ManifestSpec,
-        SqliteManifestStore,
         load_signer,
+        open_manifest_store,
         record_signing,
         sign,
     )
@@ -60,7 +60,7 @@ def sign_command(
     result = sign(clip, out, spec, signer)
     stored = None
     if store and result.watermark_id is not None:
-        stored = record_signing(SqliteManifestStore(), result)
+        stored = record_signing(open_manifest_store(), result)
     if as_json:
         body = result.to_dict()
         body["stored"] = stored is not None
@@ -132,15 +132,17 @@ def recover_command(
     watermark_id: str = typer.Option(..., "--watermark-id", help="Id decoded from the watermark."),
     trust: list[Path] | None = typer.Option(None, "--trust", help="PEM file of trust anchors."),
     dev: bool = typer.Option(False, "--trust-dev", help="Also trust the local development root."),
-    store_path: Path | None = typer.Option(None, "--store", help="Manifest store (SQLite file)."),
+    store_path: str | None = typer.Option(
+        None, "--store", help="Manifest store: SQLite file or database URL."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Look a watermark id up in the manifest store and judge the stored manifest."""
-    from reelproof.provenance import SqliteManifestStore, recover_from_store
+    from reelproof.provenance import open_manifest_store, recover_from_store
     from reelproof.service.cli.output import clean, print_json
 
     found = recover_from_store(
-        clip, watermark_id, SqliteManifestStore(store_path), _trust(trust, None, dev)
+        clip, watermark_id, open_manifest_store(store_path), _trust(trust, None, dev)
     )
     if as_json:
         print_json(

@@ -44,6 +44,14 @@ def serve_command(
     typer.echo(
         f"ReelProof API on http://{host}:{port}/  (docs at /docs, data in {settings.data_dir})"
     )
+    if settings.distributed:
+        from reelproof.provenance import redact_location
+
+        broker = redact_location(str(settings.broker_url))
+        typer.echo(
+            f"analyses go to `reelproof worker` processes through {broker}; "
+            f"jobs in {redact_location(settings.db_url)}"
+        )
     uvicorn.run(
         app,
         host=host,

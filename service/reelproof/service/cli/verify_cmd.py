@@ -29,8 +29,11 @@ def verify_command(
     trust: Path | None = typer.Option(
         None, "--trust", help="PEM file of trusted root certificates (default: local dev PKI)."
     ),
-    store: Path | None = typer.Option(
-        None, "--store", help="Manifest store (default: $REELPROOF_HOME/manifests.sqlite)."
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Manifest store: SQLite file or database URL (default: REELPROOF_MANIFEST_STORE, "
+        "else $REELPROOF_HOME/manifests.sqlite).",
     ),
     model: Path | None = typer.Option(None, "--model", help="Classifier folder."),
     thumbnails: int = typer.Option(8, "--thumbnails", min=0, max=32, help="Frames in the report."),

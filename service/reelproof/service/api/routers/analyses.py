@@ -70,7 +70,8 @@ async def create_analysis(
     if not created:
         upload.path.unlink(missing_ok=True)
         response.headers["Idempotent-Replayed"] = "true"
-    state.runner.wake()
+    if created:
+        state.runner.submitted(job_id)
     job = await wait_for(state, job_id, owner, wait)
     if wait is not None:
         response.headers["Preference-Applied"] = f"wait={int(wait)}"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from reelproof.core.results import JsonValue
 from reelproof.service.api.deps import State
 from reelproof.service.api.models import HealthModel
 
@@ -31,8 +32,9 @@ async def readyz(state: State) -> Response:
     except Exception as err:
         body = HealthModel(status="db-error", detail={"error": str(err)})
         return JSONResponse(body.model_dump(), 503)
-    ready = state.runner.ready.is_set()
-    body = HealthModel(status="ready" if ready else "starting", detail={"jobs": dict(counts)})
+    ready = state.runner.is_ready()
+    detail: dict[str, JsonValue] = {"jobs": dict(counts), "workers": state.runner.worker_count()}
+    body = HealthModel(status="ready" if ready else "starting", detail=detail)
     return JSONResponse(body.model_dump(), 200 if ready else 503)
 
 
@@ -43,8 +45,6 @@ async def readyz(state: State) -> Response:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(state: State) -> Response:
-    for status, n in state.db.count_by_status().items():
-        state.metrics.jobs.labels(status).set(n)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

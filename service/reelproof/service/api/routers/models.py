@@ -24,11 +24,11 @@ async def models(state: State, owner: Owner) -> ModelsModel:
             signals=state.light.describe_models(),
             versions=state.light.versions(),
             load_errors={},
-            workers=state.runner.workers,
+            workers=state.runner.worker_count(),
         )
     return ModelsModel(
         signals=info.signals,
         versions=info.versions,
         load_errors=info.load_errors,
-        workers=state.runner.workers,
+        workers=state.runner.worker_count(),
     )
