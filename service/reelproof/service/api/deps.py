@@ -255,11 +255,13 @@ def _probe_and_check(path: Path, limits: MediaLimits, count_packets: bool) -> st
     """
     from reelproof.core.io import probe, probe_still, sniff_still_file
     from reelproof.core.io.boxes import check_structure
-    from reelproof.service.integrity import check_upload, light_container_check
+    from reelproof.service.integrity import check_still, check_upload, light_container_check
 
     if sniff_still_file(path) is not None:
         check_structure(path)
-        return probe_still(path, limits).format
+        fmt = probe_still(path, limits).format
+        check_still(path, fmt)
+        return fmt
     if not count_packets:
         label = light_container_check(path)
         if label is not None:
