@@ -61,9 +61,9 @@ def watermarker() -> Any:
 def wan_generator(watermarker: Any, signer: Any, store: Any) -> Any:
     from reelproof.generator import ResponsibleGenerator
 
-    from .tiny_pipelines import tiny_wan
+    from .tiny.wan import wan
 
-    return ResponsibleGenerator.from_pipeline(tiny_wan(), watermarker, signer, store)
+    return ResponsibleGenerator.from_pipeline(wan(), watermarker, signer, store)
 
 
 def as_uint8_frames(frames: Any, output_type: str) -> np.ndarray:

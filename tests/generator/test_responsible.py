@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelproof.core import ConfigError, InputError, UnknownNameError
-from reelproof.generator import GenerationResult, ResponsibleGenerator, UnmarkedOutputError
+from reelproof.core import ConfigError, InputError
+from reelproof.generator import (
+    GenerationResult,
+    ResponsibleGenerator,
+    UnmarkablePipelineError,
+    UnmarkedOutputError,
+)
 
 from .conftest import as_uint8_frames, files_in
 
@@ -94,7 +99,7 @@ def test_wrapped_pipeline_refuses_to_decode_directly(wan_generator: Any) -> None
         ({"prompt": ""}, "empty"),
         ({"prompt": "x" * 5000}, "characters"),
         ({"height": 120}, "height"),
-        ({"height": 64, "width": 64}, "height|tile"),
+        ({"height": 32, "width": 32}, "too small"),
         ({"num_frames": 8}, "frames"),
         ({"image": "missing.png"}, "image"),
     ],
@@ -126,11 +131,14 @@ def test_output_path_checks(wan_generator: Any, tmp_path: Path) -> None:
     assert existing.read_bytes() == b"keep me"
 
 
-def test_unknown_pipeline_class_is_refused(watermarker: Any, signer: Any, store: Any) -> None:
+def test_unmarkable_pipeline_class_is_refused(watermarker: Any, signer: Any, store: Any) -> None:
     class HomeMadePipeline:
         video_processor = None
 
-    with pytest.raises(UnknownNameError, match="HomeMadePipeline"):
+        def __call__(self, prompt: str) -> object:
+            return prompt
+
+    with pytest.raises(UnmarkablePipelineError, match="HomeMadePipeline cannot be marked"):
         ResponsibleGenerator.from_pipeline(HomeMadePipeline(), watermarker, signer, store)
 
 
@@ -140,7 +148,10 @@ def test_from_pretrained_checks_the_folder_first(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"model_index\.json"):
         ResponsibleGenerator.from_pretrained(tmp_path)
     (tmp_path / "model_index.json").write_text('{"_class_name": "FluxPipeline"}')
-    with pytest.raises(UnknownNameError, match="FluxPipeline"):
+    with pytest.raises(UnmarkablePipelineError, match="FluxPipeline cannot be marked"):
+        ResponsibleGenerator.from_pretrained(tmp_path)
+    (tmp_path / "model_index.json").write_text('{"_class_name": "NoSuchPipeline"}')
+    with pytest.raises(ConfigError, match="no pipeline class NoSuchPipeline"):
         ResponsibleGenerator.from_pretrained(tmp_path)
 
 
@@ -168,13 +179,13 @@ def test_image_to_video_records_the_input_image(
 ) -> None:
     from reelproof.provenance import verify
 
-    from .tiny_pipelines import tiny_wan_i2v
+    from .tiny.wan import wan_i2v
 
-    gen = ResponsibleGenerator.from_pipeline(tiny_wan_i2v(), watermarker, signer, store)
+    gen = ResponsibleGenerator.from_pipeline(wan_i2v(), watermarker, signer, store)
     image = tmp_path / "input.png"
     rng = np.random.default_rng(0)
     Image.fromarray((rng.random((128, 128, 3)) * 255).astype(np.uint8)).save(image)
-    with pytest.raises(InputError, match="needs an input image"):
+    with pytest.raises(InputError, match="needs its image input"):
         gen.generate("a red ball", tmp_path / "noimg.mp4", **WAN_ARGS)
     result = gen.generate("a red ball", tmp_path / "i2v.mp4", image=image, **WAN_ARGS)
     assert result.manifest.ingredients == ("input.png",)

@@ -194,7 +194,7 @@ class WordTokenizer:
         return ids, mask
 
 
-def check_request(
+def check_prompt_and_size(
     cfg: TinyVidConfig, prompt: str, num_frames: int, height: int, width: int
 ) -> None:
     """Validate a request against a default-model config; needs no weights.
@@ -434,8 +434,8 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         self.tokenizer = WordTokenizer(cfg.vocab, cfg.max_tokens)
 
     def check_inputs_early(self, prompt: str, num_frames: int, height: int, width: int) -> None:
-        """Validate a request before any compute (see :func:`check_request`)."""
-        check_request(self.tinyvid_config, prompt, num_frames, height, width)
+        """Validate a request before any compute (see :func:`check_prompt_and_size`)."""
+        check_prompt_and_size(self.tinyvid_config, prompt, num_frames, height, width)
 
     @torch.no_grad()  # type: ignore[untyped-decorator]
     def __call__(
@@ -454,6 +454,7 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         callback_on_step_end_tensor_inputs: list[str] | None = None,
     ) -> WanPipelineOutput | tuple[Any]:
         """Generate clips; arguments follow ``diffusers.WanPipeline``."""
+        tensor_inputs = callback_on_step_end_tensor_inputs
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         for p in prompts:
             self.check_inputs_early(p, num_frames, height, width)
@@ -479,7 +480,10 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
                 v = v_uncond + guidance_scale * (v_cond - v_uncond)
                 latents = self.scheduler.step(v, t, latents, return_dict=False)[0]
                 if callback_on_step_end is not None:
-                    got = callback_on_step_end(self, i, t, {"latents": latents})
+                    # As in diffusers: the callback gets only the tensors it names.
+                    names = ["latents"] if tensor_inputs is None else tensor_inputs
+                    given = {"latents": latents} if "latents" in names else {}
+                    got = callback_on_step_end(self, i, t, given)
                     latents = got.pop("latents", latents)
                 bar.update()
         if output_type == "latent":

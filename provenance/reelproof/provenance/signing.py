@@ -390,8 +390,9 @@ def sign(
     """Embed a signed C2PA manifest describing a generated clip; the last write to the file.
 
     Records ``c2pa.created`` with the digital source type and ReelProof as software agent, the
-    generator assertion, the watermark id as a ``c2pa.soft-binding`` assertion and image-to-video
-    inputs as ``inputTo`` ingredients. ``dst`` appears atomically (temp file + rename); ``src``
+    generator assertion, the watermark id as a ``c2pa.soft-binding`` assertion, image-to-video
+    inputs as ``inputTo`` ingredients and a signed source clip (``spec.parent_ingredient``) as the
+    ``parentOf`` ingredient. ``dst`` appears atomically (temp file + rename); ``src``
     may equal ``dst``.
 
     Raises:
@@ -409,7 +410,12 @@ def sign(
         ingredients.append(
             ({"title": path.name, "relationship": "inputTo", "label": label}, Path(path))
         )
-    definition = creation_definition(spec, labels, _duration_ms(src, mime))
+    parent_label = None
+    if spec.parent_ingredient is not None:
+        parent_label = "parent"
+        parent = {"title": spec.parent_ingredient.name, "relationship": "parentOf"}
+        ingredients.insert(0, ({**parent, "label": parent_label}, spec.parent_ingredient))
+    definition = creation_definition(spec, labels, _duration_ms(src, mime), parent_label)
     manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer)
     return SignResult(
         manifest_bytes=manifest,
