@@ -58,6 +58,20 @@ def watermarker() -> Any:
 
 
 @pytest.fixture(scope="session")
+def size(watermarker: Any) -> int:
+    """Frame side of the tiny-pipeline tests: the smallest the watermark and the pipelines
+    accept (64 once the watermark marks 64-px frames)."""
+    return max(64, int(watermarker.min_side))
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory, size: int, signer: Any) -> Any:
+    from .media import make_media
+
+    return make_media(tmp_path_factory.mktemp("gen-media"), size, signer)
+
+
+@pytest.fixture(scope="session")
 def wan_generator(watermarker: Any, signer: Any, store: Any) -> Any:
     from reelproof.generator import ResponsibleGenerator
 

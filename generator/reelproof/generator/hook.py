@@ -11,7 +11,9 @@ whole clip after tiled or chunked decoding.
 ``ResponsibleGenerator.generate``: every model component refuses to run unless a generation armed
 the guard on this thread, so calling the pipeline directly (``output_type="latent"`` included, by
 any route: ``pipe(...)``, the stock class's ``__call__``, ``from_pipe`` copies sharing its modules,
-re-entry from a step callback) stops at its first model forward, before any denoising.
+re-entry from a step callback) stops at its first model forward, before any denoising; and the
+VAE, guarded layer by layer, decodes nothing outside a generation (latents captured some other
+way cannot be turned into unmarked frames with this pipeline).
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ if TYPE_CHECKING:
 # Marks one clip: (F, H, W, 3) uint8 RGB in, same shape and dtype out.
 MarkFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
 
-DENOISER_NAMES = ("transformer", "unet")
-"""Component names (prefixes) of the denoisers whose forwards count as generation compute."""
+DENOISER_NAMES = ("transformer", "unet", "latent_upsampler")
+"""Component names (prefixes) of the models that make the latents: their forwards count as
+generation compute."""
+
+DECODER_NAMES = ("vae", "audio_vae")
+"""Component names (prefixes) of the decoders, guarded layer by layer."""
 
 _REFUSED = (
     "this pipeline is wrapped by ResponsibleGenerator and runs only inside generate(), "
@@ -62,6 +68,12 @@ class PipelineGuard:
         for name, module in _modules(pipe):
             is_denoiser = name.startswith(DENOISER_NAMES)
             module.register_forward_pre_hook(self._pre_forward(is_denoiser))
+            if name.startswith(DECODER_NAMES):
+                # Every layer of a VAE, so that no route (decode, tiled_decode, _decode,
+                # vae.decoder(...)) turns latents into pixels outside a generation.
+                for part in module.modules():
+                    if part is not module:
+                        part.register_forward_pre_hook(self._pre_forward(False))
         pipe.video_processor = self.proxy
 
     def _pre_forward(self, is_denoiser: bool) -> Callable[..., None]:

@@ -177,8 +177,11 @@ def apply_memory_options(pipe: Any, options: MemoryOptions) -> None:
     if options.vae_tiling and vae is not None:
         for method in ("enable_tiling", "enable_slicing"):
             enable = getattr(vae, method, None)
-            if callable(enable):
-                enable()
+            try:
+                if callable(enable):
+                    enable()
+            except NotImplementedError:
+                continue  # e.g. SVD's temporal decoder: it decodes in frame chunks instead
     if options.cpu_offload:
         if not accelerator_available():
             raise ConfigError(

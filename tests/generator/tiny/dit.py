@@ -71,7 +71,7 @@ def latte() -> Any:
     torch.manual_seed(0)
     transformer = LatteTransformer3DModel(
         sample_size=8, num_layers=1, patch_size=2, attention_head_dim=8, num_attention_heads=3,
-        video_length=4,  # its temporal position table fixes the frame count
+        video_length=8,  # its temporal position table fixes the frame count
         caption_channels=32, in_channels=4, cross_attention_dim=24, out_channels=8,
         attention_bias=True, activation_fn="gelu-approximate", num_embeds_ada_norm=1000,
         norm_type="ada_norm_single", norm_elementwise_affine=False, norm_eps=1e-6,

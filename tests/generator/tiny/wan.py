@@ -104,8 +104,12 @@ def skyreels_v2() -> Any:
 def skyreels_v2_i2v() -> Any:
     from diffusers import SkyReelsV2ImageToVideoPipeline, SkyReelsV2Transformer3DModel
 
+    # First-last-frame: the two images' 65 CLIP tokens each are stacked into one sequence.
+    transformer = _transformer(
+        SkyReelsV2Transformer3DModel, 36, image_dim=4, pos_embed_seq_len=2 * 65
+    )
     return SkyReelsV2ImageToVideoPipeline(
-        transformer=_transformer(SkyReelsV2Transformer3DModel, 36, image_dim=4), vae=wan_vae(),
+        transformer=transformer, vae=wan_vae(),
         scheduler=_unipc(), **_text(), **_image_parts(),
     )  # fmt: skip
 
@@ -140,4 +144,24 @@ def skyreels_v2_df_v2v() -> Any:
     return SkyReelsV2DiffusionForcingVideoToVideoPipeline(
         transformer=_transformer(SkyReelsV2Transformer3DModel), vae=wan_vae(),
         scheduler=_unipc(), **_text(),
+    )  # fmt: skip
+
+
+def chronoedit() -> Any:
+    from diffusers import ChronoEditPipeline, ChronoEditTransformer3DModel
+
+    return ChronoEditPipeline(
+        transformer=_transformer(ChronoEditTransformer3DModel, 36, image_dim=4), vae=wan_vae(),
+        scheduler=_flow(), image_encoder=tiny_clip_vision(hidden=4, image_size=32, projection=False),
+        image_processor=clip_image_processor(32), **_text(),
+    )  # fmt: skip
+
+
+def lucy_edit() -> Any:
+    from diffusers import LucyEditPipeline, WanTransformer3DModel
+
+    # The input clip's latents are concatenated to the noise: twice the input channels.
+    return LucyEditPipeline(
+        transformer=_transformer(WanTransformer3DModel, 32), vae=wan_vae(), scheduler=_flow(),
+        **_text(),
     )  # fmt: skip
