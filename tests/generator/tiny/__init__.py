@@ -79,7 +79,7 @@ CASES: dict[str, TinyCase] = {
         "SkyReels-V2",
         ("video",),
         extra={"overlap_history": 5, "base_num_frames": 9},
-    ),  # fmt: skip
+    ),
     "ChronoEditPipeline": TinyCase(wan.chronoedit, "ChronoEdit", ("image",)),
     "LucyEditPipeline": TinyCase(wan.lucy_edit, "Lucy", ("video",)),
     # LTX-Video
@@ -112,7 +112,7 @@ CASES: dict[str, TinyCase] = {
         "HunyuanVideo",
         ("image", "last_image"),
         extra={**HY, "latent_window_size": 3},
-    ),  # fmt: skip
+    ),
     # Other DiT families
     "MochiPipeline": TinyCase(dit.mochi, "Mochi", frames=7, extra=SEQ16),
     "AllegroPipeline": TinyCase(dit.allegro, "Allegro", extra=SEQ16),
@@ -131,7 +131,7 @@ CASES: dict[str, TinyCase] = {
         "AnimateDiff",
         ("video", "conditioning_frames"),
         frames=None,
-    ),  # fmt: skip
+    ),
     "PIAPipeline": TinyCase(unet.pia, "AnimateDiff", ("image",), frames=8),
     "TextToVideoSDPipeline": TinyCase(unet.text_to_video_sd, "ModelScope", frames=8),
     "VideoToVideoSDPipeline": TinyCase(
@@ -159,7 +159,7 @@ NOT_BUILT: dict[str, str] = {
         ),
         "impossible offline: the pipeline refuses to run without NVIDIA's cosmos_guardrail "
         "safety checker (its licence requires it), which downloads its guard models",
-    ),  # fmt: skip
+    ),
     # Possible offline, not built yet: each needs a tiny build of a large multimodal text
     # encoder or a bespoke model; the wrapper reads them like every other (their profile is
     # checked by the contract test).
@@ -175,7 +175,7 @@ NOT_BUILT: dict[str, str] = {
         ),
         "not built yet: needs tiny Gemma-3 text encoder, text connectors, audio VAE and "
         "vocoder builds (LTX-2 also generates audio, which the wrapper drops)",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         (
             "HunyuanVideo15Pipeline",
@@ -185,11 +185,11 @@ NOT_BUILT: dict[str, str] = {
             "Kandinsky6TI2VAPipeline",
         ),
         "not built yet: needs a tiny Qwen2.5-VL text encoder and its chat-template processor",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         ("SanaVideoPipeline", "SanaImageToVideoPipeline", "SanaWMPipeline"),
         "not built yet: needs a tiny Gemma-2 text encoder and a Sana video transformer",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         ("MotifVideoPipeline", "MotifVideoImage2VideoPipeline"),
         "not built yet: needs a tiny T5Gemma-2 encoder and a guider component",
