@@ -42,6 +42,9 @@ generation compute."""
 DECODER_NAMES = ("vae", "audio_vae")
 """Component names (prefixes) of the decoders, guarded layer by layer."""
 
+_GUARDS = "_reelproof_guards"
+"""Attribute holding the guards a module belongs to."""
+
 _REFUSED = (
     "this pipeline is wrapped by ResponsibleGenerator and runs only inside generate(), "
     "which never hands out latents or unmarked frames"
@@ -55,6 +58,10 @@ class UnmarkedOutputError(InputError):
 class PipelineGuard:
     """Arms the hook for one generation and refuses every other use of the pipeline's models.
 
+    Each model component (and every layer of the VAE) gets one gate that lets a forward through
+    only while a guard it belongs to is armed on the calling thread and no step callback runs;
+    a module shared by two wrapped pipelines opens for either's generation.
+
     Attributes:
         proxy: The watermarking processor installed as ``pipe.video_processor``.
         denoiser_forwards: Denoiser forwards in the current generation (0: nothing computed).
@@ -65,34 +72,43 @@ class PipelineGuard:
         self._owner: int | None = None
         self._in_callback = False
         self.denoiser_forwards = 0
+        self._denoisers: set[int] = set()
         for name, module in _modules(pipe):
-            is_denoiser = name.startswith(DENOISER_NAMES)
-            module.register_forward_pre_hook(self._pre_forward(is_denoiser))
-            if name.startswith(DECODER_NAMES):
-                # Every layer of a VAE, so that no route (decode, tiled_decode, _decode,
-                # vae.decoder(...)) turns latents into pixels outside a generation.
-                for part in module.modules():
-                    if part is not module:
-                        part.register_forward_pre_hook(self._pre_forward(False))
+            if name.startswith(DENOISER_NAMES):
+                self._denoisers.add(id(module))
+            # Every layer of a VAE, so that no route (decode, tiled_decode, _decode,
+            # vae.decoder(...)) turns latents into pixels outside a generation.
+            parts = module.modules() if name.startswith(DECODER_NAMES) else [module]
+            for part in parts:
+                _attach(part, self)
         pipe.video_processor = self.proxy
 
-    def _pre_forward(self, is_denoiser: bool) -> Callable[..., None]:
-        def check(module: object, args: object) -> None:
-            self.check_allowed()
-            if is_denoiser:
-                self.denoiser_forwards += 1
+    def armed_here(self) -> bool:
+        """Whether a generation on the calling thread armed this guard."""
+        return self._owner == threading.get_ident()
 
-        return check
+    def admits(self) -> bool:
+        """Whether this thread's armed generation may run a model now."""
+        return self.armed_here() and not self._in_callback
 
-    def check_allowed(self) -> None:
-        """Raise unless a generation on this thread armed the guard (and no callback runs)."""
-        if self._owner != threading.get_ident():
-            raise UnmarkedOutputError(_REFUSED, hint="call ResponsibleGenerator.generate(...)")
-        if self._in_callback:
-            raise UnmarkedOutputError(
+    def refusal(self) -> UnmarkedOutputError:
+        """The error for a model run this guard does not admit."""
+        if self.armed_here():
+            return UnmarkedOutputError(
                 "a step callback may observe the generation, not run the pipeline's models",
                 hint="keep step callbacks to progress reporting or interrupting",
             )
+        return UnmarkedOutputError(_REFUSED, hint="call ResponsibleGenerator.generate(...)")
+
+    def check_allowed(self) -> None:
+        """Raise unless a generation on this thread armed the guard (and no callback runs)."""
+        if not self.admits():
+            raise self.refusal()
+
+    def note_forward(self, module: object) -> None:
+        """Count a forward of one of this pipeline's denoisers."""
+        if id(module) in self._denoisers:
+            self.denoiser_forwards += 1
 
     @contextmanager
     def armed(self, mark: MarkFn) -> Iterator[None]:
@@ -133,6 +149,27 @@ def guard_of(pipe: Any) -> PipelineGuard:
     guard = PipelineGuard(pipe)
     pipe.__dict__["_reelproof_guard"] = guard
     return guard
+
+
+def _attach(module: Any, guard: PipelineGuard) -> None:
+    """Put ``module`` behind ``guard`` (one gate per module, however many guards share it)."""
+    guards: list[PipelineGuard] | None = module.__dict__.get(_GUARDS)
+    if guards is None:
+        guards = module.__dict__[_GUARDS] = []
+        module.register_forward_pre_hook(_gate)
+    if guard not in guards:
+        guards.append(guard)
+
+
+def _gate(module: Any, args: object) -> None:
+    """Forward pre-hook: let the forward through for an admitting guard, else refuse."""
+    guards: list[PipelineGuard] = module.__dict__[_GUARDS]
+    for guard in guards:
+        if guard.admits():
+            guard.note_forward(module)
+            return
+    mine = next((g for g in guards if g.armed_here()), guards[0])
+    raise mine.refusal()
 
 
 def reset_schedulers(pipe: Any) -> None:

@@ -70,16 +70,21 @@ def media_files(
     Raises:
         InputError: An argument given twice, or a file that does not exist.
     """
-    files: dict[str, Path] = {}
-    shortcuts = {"image": image, "last_image": last_image}
-    for name, path in shortcuts.items():
-        if path is not None:
-            files[name] = Path(path)
+    given: list[tuple[str, object]] = [("image", image), ("last_image", last_image)]
     if video is not None:
         clip_params = ("video", "control_video", "conditioning_frames")
         target = next((p for p in clip_params if profile.media_input(p) is not None), "video")
-        files[target] = Path(video)
-    for name, path in (inputs or {}).items():
+        given.append((target, video))
+    given += list((inputs or {}).items())
+    files: dict[str, Path] = {}
+    for name, path in given:
+        if path is None:
+            continue
+        if not isinstance(path, str | os.PathLike):
+            raise InputError(
+                f"the {name} input must be a file path, not {type(path).__name__}",
+                hint="save it to a file: every input is recorded in the manifest by file",
+            )
         if name in files:
             raise InputError(f"the {name} input is given twice", hint="give each input once")
         files[name] = Path(path)

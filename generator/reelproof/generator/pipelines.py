@@ -205,7 +205,7 @@ def profile(cls: type) -> PipelineProfile:
             "the responsible wrapper watermarks every frame",
             hint="wrap a diffusers video pipeline (text-, image- or video-to-video)",
         )
-    params = inspect.signature(cls.__call__).parameters
+    params = call_parameters(cls)
     media = tuple(
         MediaInput(p, kind, params[p].default is inspect.Parameter.empty)
         for p, kind in MEDIA_PARAMETERS.items()
@@ -231,6 +231,21 @@ def profile(cls: type) -> PipelineProfile:
         open_keywords=any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()),
     )
     return _PROFILES[cls]
+
+
+def call_parameters(cls: type) -> Mapping[str, inspect.Parameter]:
+    """The parameters of ``cls.__call__``; a subclass that only forwards ``*args, **kwargs``
+    takes those of the class it forwards to."""
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = inspect.signature(cls.__call__).parameters
+    for klass in cls.__mro__:
+        call = klass.__dict__.get("__call__")
+        if call is None:
+            continue
+        params = inspect.signature(call).parameters
+        if any(p.kind not in variadic for name, p in params.items() if name != "self"):
+            return params
+    return params
 
 
 def family_fps(cls: type) -> int:
