@@ -66,16 +66,15 @@ def size(watermarker: Any) -> int:
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory, size: int, signer: Any) -> Any:
-    from .media import make_media
+    from reelproof.eval.tiny_pipelines.media import make_media
 
     return make_media(tmp_path_factory.mktemp("gen-media"), size, signer)
 
 
 @pytest.fixture(scope="session")
 def wan_generator(watermarker: Any, signer: Any, store: Any) -> Any:
+    from reelproof.eval.tiny_pipelines.wan import wan
     from reelproof.generator import ResponsibleGenerator
-
-    from .tiny.wan import wan
 
     return ResponsibleGenerator.from_pipeline(wan(), watermarker, signer, store)
 

@@ -14,17 +14,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from reelproof.eval.tiny_pipelines import CASES, NOT_BUILT, TinyCase, calm_decoder
+from reelproof.eval.tiny_pipelines.media import (
+    PROMPT,
+    InputMedia,
+    generate_arguments,
+    pipeline_arguments,
+)
 from reelproof.generator import ResponsibleGenerator, UnmarkedOutputError, discover_video_pipelines
-from reelproof.generator.pipelines import MEDIA_PARAMETERS, MediaKind, profile
+from reelproof.generator.pipelines import MEDIA_PARAMETERS, profile
 
 from .conftest import files_in
-from .media import InputMedia
-from .tiny import CASES, NOT_BUILT, TinyCase, calm_decoder
 
 DISCOVERED = discover_video_pipelines()
-PROMPT = "a red ball moving left"
 _BUILT: dict[str, ResponsibleGenerator] = {}
 
 
@@ -34,46 +37,6 @@ def built(name: str, watermarker: Any, signer: Any, store: Any) -> ResponsibleGe
         pipe = calm_decoder(CASES[name].build())
         _BUILT[name] = ResponsibleGenerator.from_pipeline(pipe, watermarker, signer, store)
     return _BUILT[name]
-
-
-def generate_args(
-    gen: ResponsibleGenerator, case: TinyCase, media: InputMedia, size: int
-) -> dict[str, Any]:
-    """Arguments of ``generate`` for a tiny case: the fewest steps and pixels that still run
-    every stage."""
-    params = gen.profile.parameters
-    args: dict[str, Any] = {"inputs": media.for_inputs(case.inputs), "seed": 1, **case.extra}
-    if case.frames is not None:
-        args["num_frames"] = case.frames
-    for name in ("height", "width"):
-        if name in params:
-            args[name] = size
-    if "num_inference_steps" in params:
-        args["num_inference_steps"] = 2
-    return args
-
-
-def direct_call(
-    gen: ResponsibleGenerator, case: TinyCase, media: InputMedia, size: int
-) -> dict[str, Any]:
-    """What a user calling the wrapped pipeline itself would pass, asking for latents."""
-    call: dict[str, Any] = {**case.extra, "output_type": "latent"}
-    if gen.profile.takes_prompt:
-        call["prompt"] = PROMPT
-    for name, path in media.for_inputs(case.inputs).items():
-        kind = MEDIA_PARAMETERS[name]
-        if kind is MediaKind.VIDEO:
-            from reelproof.core.io import read_clip
-
-            call[name] = [Image.fromarray(f) for f in read_clip(path).frames]
-        else:
-            call[name] = Image.open(path).convert("RGB")
-    if case.frames is not None and gen.profile.frames_parameter is not None:
-        call[gen.profile.frames_parameter] = case.frames
-    for name in ("height", "width"):
-        if name in gen.profile.parameters:
-            call[name] = size
-    return call
 
 
 def denoiser_calls(pipe: Any) -> list[int]:
@@ -109,14 +72,14 @@ def test_every_video_pipeline_is_marked_signed_and_sealed(
         assert class_name in NOT_BUILT, f"{class_name}: add a tiny build or a reason to NOT_BUILT"
         pytest.skip(NOT_BUILT[class_name])
     gen = built(class_name, watermarker, signer, store)
-    args = generate_args(gen, case, media, size)
+    args = generate_arguments(gen.profile, case, media, size)
     prompt = PROMPT if gen.profile.takes_prompt else None
     calls = denoiser_calls(gen.pipe)
 
     with pytest.raises(UnmarkedOutputError, match="latent"):
         gen.generate(prompt, tmp_path / "latent.mp4", output_type="latent", **args)
     with pytest.raises(UnmarkedOutputError, match="ResponsibleGenerator"):
-        gen.pipe(**direct_call(gen, case, media, size))
+        gen.pipe(**pipeline_arguments(gen.profile, case, media, size, "latent"))
     assert calls == [] and files_in(tmp_path) == []
 
     result = gen.generate(prompt, tmp_path / "clip.mp4", **args)
@@ -165,7 +128,7 @@ def test_a_saved_folder_of_each_family_loads_and_generates(
     assert loaded.weights_digest.startswith("sha256:")
     prompt = PROMPT if loaded.profile.takes_prompt else None
     result = loaded.generate(
-        prompt, tmp_path / "loaded.mp4", **generate_args(loaded, case, media, size)
+        prompt, tmp_path / "loaded.mp4", **generate_arguments(loaded.profile, case, media, size)
     )
     assert result.manifest.model == f"{folder.name} local"
     assert verify(result.path, trust).state == "trusted"

@@ -18,11 +18,11 @@ import pytest
 import torch
 
 from reelproof.core import InputError
+from reelproof.eval.tiny_pipelines import calm_decoder
+from reelproof.eval.tiny_pipelines.wan import skyreels_v2
 from reelproof.generator import ResponsibleGenerator, StepView, UnmarkedOutputError
 
 from .conftest import files_in
-from .tiny import calm_decoder
-from .tiny.wan import skyreels_v2
 
 ARGS: dict[str, Any] = {"num_frames": 9, "num_inference_steps": 2, "seed": 3}
 

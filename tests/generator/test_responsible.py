@@ -177,9 +177,8 @@ def test_saved_wan_folder_loads_through_from_pretrained(
 def test_image_to_video_records_the_input_image(
     tmp_path: Path, watermarker: Any, signer: Any, store: Any, trust: Any
 ) -> None:
+    from reelproof.eval.tiny_pipelines.wan import wan_i2v
     from reelproof.provenance import verify
-
-    from .tiny.wan import wan_i2v
 
     gen = ResponsibleGenerator.from_pipeline(wan_i2v(), watermarker, signer, store)
     image = tmp_path / "input.png"

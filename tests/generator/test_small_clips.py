@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
+from reelproof.eval.tiny_pipelines import calm_decoder
+from reelproof.eval.tiny_pipelines.wan import wan
 from reelproof.generator import ResponsibleGenerator
-
-from .tiny import calm_decoder
-from .tiny.wan import wan
 
 SIDE = 64
 

@@ -11,12 +11,9 @@ Any diffusers pipeline that decodes through ``video_processor.postprocess_video`
 """
 
 from reelproof.generator.callbacks import StepView
+from reelproof.generator.discovery import discover_video_pipelines
 from reelproof.generator.hook import UnmarkedOutputError, WatermarkingVideoProcessor
-from reelproof.generator.pipelines import (
-    PipelineProfile,
-    UnmarkablePipelineError,
-    discover_video_pipelines,
-)
+from reelproof.generator.pipelines import PipelineProfile, UnmarkablePipelineError
 from reelproof.generator.responsible import ResponsibleGenerator
 from reelproof.generator.results import GenerationResult, ManifestSummary, StageTimings
 

@@ -19,6 +19,7 @@ way cannot be turned into unmarked frames with this pipeline).
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -206,6 +207,7 @@ class WatermarkingVideoProcessor:
     Attributes:
         inner: The stock ``VideoProcessor`` everything else is delegated to.
         marked: The marked clips of the last decode, (B, F, H, W, 3) uint8, for encoding.
+        seconds: Time the hook added in the last generation (conversions and marking).
     """
 
     def __init__(self, inner: Any, guard: PipelineGuard) -> None:
@@ -213,6 +215,7 @@ class WatermarkingVideoProcessor:
         self._guard = guard
         self._mark: MarkFn | None = None
         self.marked: npt.NDArray[np.uint8] | None = None
+        self.seconds = 0.0
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes the proxy lacks: preprocessing, config, ... stay stock.
@@ -227,6 +230,7 @@ class WatermarkingVideoProcessor:
         """Mark the next decoded video with ``mark``."""
         self._mark = mark
         self.marked = None
+        self.seconds = 0.0
 
     def disarm(self) -> None:
         """Refuse decoding again until the next :meth:`arm`."""
@@ -252,6 +256,7 @@ class WatermarkingVideoProcessor:
         self._guard.check_allowed()
         if self._mark is None:
             raise UnmarkedOutputError(_REFUSED, hint="call ResponsibleGenerator.generate(...)")
+        start = time.perf_counter()
         frames = video_to_uint8(video, self.normalised)  # (B, F, H, W, 3) uint8
         if self.marked is not None and np.array_equal(frames, self.marked):
             marked = frames  # a second pass over frames this generation already marked
@@ -259,6 +264,7 @@ class WatermarkingVideoProcessor:
             marked = np.stack([self._mark(clip) for clip in frames])
         self.marked = marked
         back = uint8_to_video(marked, self.normalised, like=video)
+        self.seconds += time.perf_counter() - start
         return self.inner.postprocess_video(back, output_type=output_type, **kwargs)
 
     def convert(self, output_type: str) -> Any:

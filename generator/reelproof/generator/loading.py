@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelproof.core import ConfigError
-from reelproof.generator import pipelines
+from reelproof.generator import discovery, pipelines
 
 if TYPE_CHECKING:
     import torch
@@ -91,6 +91,22 @@ def files_digest(folder: Path) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
+def parameters_digest(pipe: Any) -> str:
+    """``sha256:`` over the pipeline's parameters (names, shapes and bytes), in a fixed order."""
+    import torch
+
+    digest = hashlib.sha256()
+    components: dict[str, object] = pipe.components
+    for name in sorted(components):
+        module = components[name]
+        if not isinstance(module, torch.nn.Module):
+            continue
+        for key, tensor in sorted(module.state_dict().items()):
+            digest.update(f"{name}.{key}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    return f"sha256:{digest.hexdigest()}"
+
+
 def marker_version(marker: Mapping[str, object]) -> str:
     """Version label of a default-model folder: its steps per training stage, e.g.
     ``steps-6000+1500`` for a run continued from a 6,000-step checkpoint."""
@@ -122,8 +138,8 @@ def load_local(
         pipe = tinyvid.load_pipeline(folder)
         version = marker_version(marker)
         return LoadedModel(pipe, DEFAULT_MODEL_NAME, version, files_digest(folder), folder)
-    class_name = pipelines.pipeline_class_in_folder(folder)
-    pipeline_cls = pipelines.diffusers_class(class_name)
+    class_name = discovery.pipeline_class_in_folder(folder)
+    pipeline_cls = discovery.diffusers_class(class_name)
     pipelines.profile(pipeline_cls)  # an unmarkable class fails before any weight is read
     try:
         pipe = pipeline_cls.from_pretrained(  # type: ignore[no-untyped-call]

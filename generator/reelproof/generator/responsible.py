@@ -27,16 +27,11 @@ import numpy as np
 import numpy.typing as npt
 
 from reelproof.core import InputError, Payload, ReelProofError
-from reelproof.generator import pipelines
-from reelproof.generator.callbacks import StepCallback, check_step_callback, step_callback_arguments
-from reelproof.generator.hook import (
-    MarkFn,
-    UnmarkedOutputError,
-    forget_locals,
-    guard_of,
-    reset_schedulers,
-)
+from reelproof.generator import calls, pipelines
+from reelproof.generator.callbacks import StepCallback, step_callback_arguments
+from reelproof.generator.hook import MarkFn, forget_locals, guard_of, reset_schedulers
 from reelproof.generator.inputs import MediaFile, ingredients_of, load_media, media_files
+from reelproof.generator.loading import parameters_digest
 from reelproof.generator.results import GenerationResult, StageTimings
 
 if TYPE_CHECKING:
@@ -45,11 +40,7 @@ if TYPE_CHECKING:
     from reelproof.generator.loading import MemoryOptions
     from reelproof.generator.seams import ManifestStore, Signer, Watermarker
 
-OUTPUT_TYPES = ("np", "pt", "pil")
 DEFAULT_PRESET = "default"
-REFUSED_PASS_THROUGH = ("latents", "return_dict", "num_videos_per_prompt", "prompt_embeds",
-                        "output_type", "generator", *pipelines.UNMAPPED_MEDIA)  # fmt: skip
-"""Pipeline arguments the wrapper owns: one clip per call, from its own noise and prompt."""
 
 
 class ResponsibleGenerator:
@@ -91,7 +82,7 @@ class ResponsibleGenerator:
         self.store = store
         self.model_name = model_name or self.profile.class_name
         self.model_version = model_version
-        self.weights_digest = weights_digest or weights_digest_of(pipe)
+        self.weights_digest = weights_digest or parameters_digest(pipe)
         self._lock = threading.Lock()
 
     @property
@@ -239,8 +230,8 @@ class ResponsibleGenerator:
         """
         out_path = Path(output)
         files = media_files(image, video, last_image, inputs, self.profile)
-        check_output_path(out_path, overwrite)
-        self._check_arguments(output_type, pipe_kwargs, callback_on_step_end)
+        calls.check_output_path(out_path, overwrite)
+        calls.check_arguments(self.profile, output_type, pipe_kwargs, callback_on_step_end)
         request = pipelines.Request(
             prompt, frozenset(files), num_frames, height, width, num_inference_steps
         )
@@ -253,7 +244,7 @@ class ResponsibleGenerator:
 
         seed = int.from_bytes(os.urandom(4), "big") if seed is None else int(seed)
         payload = Payload.random(64)
-        call = self._call_arguments(request, media, seed, guidance_scale, pipe_kwargs)
+        call = calls.call_arguments(self.profile, request, media, seed, guidance_scale, pipe_kwargs)
         call.update(step_callback_arguments(callback_on_step_end, self.guard))
         self.pipe.set_progress_bar_config(disable=not show_progress, desc="denoising")
 
@@ -292,10 +283,9 @@ class ResponsibleGenerator:
         pipe_s = time.perf_counter() - t0
         marked = self.guard.proxy.marked
         returned = output.frames if hasattr(output, "frames") else output[0]
-        check_output_is_marked(self.profile.class_name, returned, marked)
-        assert marked is not None  # checked above
+        clip = calls.check_output_is_marked(self.profile.class_name, returned, marked)
         frames = returned if output_type == "np" else self.guard.proxy.convert(output_type)
-        return frames, marked[0], pipe_s, mark_seconds[0]
+        return frames, clip, pipe_s, mark_seconds[0]
 
     def _call_pipeline(self, call: dict[str, object], mark: MarkFn) -> Any:
         """The pipeline call, armed; an error leaves no pipeline state (latents) behind."""
@@ -375,70 +365,7 @@ class ResponsibleGenerator:
             frames=frames_out,
         )
 
-    # ------------------------------------------------------------------ checks and arguments
-
-    def _call_arguments(
-        self,
-        request: pipelines.Request,
-        media: list[MediaFile],
-        seed: int,
-        guidance_scale: float | None,
-        pipe_kwargs: Mapping[str, object],
-    ) -> dict[str, object]:
-        """The pipeline call, with each argument under the name this pipeline gives it."""
-        import torch
-
-        profile = self.profile
-        call: dict[str, object] = {"output_type": "np"}  # pt / pil are made from marked frames
-        optional: dict[str, object] = {
-            "prompt": request.prompt,
-            profile.frames_parameter or "num_frames": request.num_frames,
-            "height": request.height,
-            "width": request.width,
-            "num_inference_steps": request.num_inference_steps,
-            "guidance_scale": guidance_scale,
-        }
-        for name, value in optional.items():
-            if value is None:
-                continue
-            if name not in profile.parameters:
-                raise InputError(f"{profile.class_name} takes no {name}", hint=f"drop {name}")
-            call[name] = value
-        if "generator" in profile.parameters:
-            call["generator"] = torch.Generator(device="cpu").manual_seed(seed)
-        for item in media:
-            call[item.parameter] = item.value
-        call.update(pipe_kwargs)
-        return call
-
-    def _check_arguments(
-        self,
-        output_type: str,
-        pipe_kwargs: Mapping[str, object],
-        callback: StepCallback | None,
-    ) -> None:
-        if output_type not in OUTPUT_TYPES:
-            raise UnmarkedOutputError(
-                f"output_type={output_type!r} would hand out unmarked material",
-                hint='ask for "np", "pt" or "pil"; the MP4 is always written',
-            )
-        check_step_callback(callback, self.profile.step_callbacks, pipe_kwargs,
-                            self.profile.class_name)  # fmt: skip
-        for name in pipe_kwargs:
-            if name in REFUSED_PASS_THROUGH:
-                raise InputError(
-                    f"{name} cannot be passed through the responsible wrapper",
-                    hint="the wrapper makes exactly one clip per call from its own noise",
-                )
-            if name in pipelines.MEDIA_PARAMETERS:
-                raise InputError(
-                    f"pass {name} as a file (inputs={{{name!r}: PATH}}) so the manifest records it",
-                    hint="every input is an ingredient of the signed clip",
-                )
-            if name == "callback_on_step_end_tensor_inputs":
-                continue  # empty: checked with the callback
-            if name not in self.profile.parameters and not self.profile.open_keywords:
-                raise InputError(f"{self.profile.class_name} takes no argument {name!r}")
+    # ------------------------------------------------------------------ checks
 
     def _effective_geometry(
         self, num_frames: int | None, height: int | None, width: int | None
@@ -460,68 +387,3 @@ class ResponsibleGenerator:
                 f"{w}x{h} is too small for the watermark (at least {side} px a side)",
                 hint=f"generate at least {side}x{side}",
             )
-
-
-def check_output_path(out_path: Path, overwrite: bool) -> None:
-    """Refuse an output that is not a new ``.mp4`` in an existing folder.
-
-    Raises:
-        InputError: Wrong suffix, missing folder, or an existing file without ``overwrite``.
-    """
-    if out_path.suffix.lower() != ".mp4":
-        raise InputError(f"output {out_path} must end in .mp4", hint="e.g. -o out.mp4")
-    if not out_path.parent.is_dir():
-        raise InputError(f"folder {out_path.parent} does not exist", hint="create it first")
-    if out_path.exists() and not overwrite:
-        raise InputError(f"{out_path} already exists", hint="choose another name or overwrite")
-
-
-def check_output_is_marked(
-    class_name: str, returned: object, marked: npt.NDArray[np.uint8] | None
-) -> None:
-    """Refuse a pipeline output that is not exactly what the hook marked.
-
-    A pipeline that never decoded through the hook, decoded more than one clip, or changed the
-    frames after the hook (a second decode path, a post-filter) hands back nothing.
-
-    Raises:
-        UnmarkedOutputError: The output did not come out of the watermark hook.
-    """
-    if marked is None:
-        raise UnmarkedOutputError(
-            f"{class_name} returned frames that never went through video_processor."
-            "postprocess_video, where the watermark goes in; nothing was returned or written",
-            hint="this pipeline cannot be wrapped; report it with its class name",
-        )
-    if marked.shape[0] != 1:
-        raise ReelProofError(
-            "the pipeline decoded more than one clip through the watermark hook",
-            hint="generate one clip per call (num_videos_per_prompt=1)",
-        )
-    frames = np.asarray(returned, dtype=np.float32)
-    if frames.shape != marked.shape or not np.array_equal(
-        np.round(frames * 255).astype(np.uint8), marked
-    ):
-        raise UnmarkedOutputError(
-            f"{class_name} returned frames that differ from the ones the watermark hook "
-            "marked; nothing was returned or written",
-            hint="this pipeline changes frames after decoding and cannot be wrapped",
-        )
-
-
-def weights_digest_of(pipe: Any) -> str:
-    """``sha256:`` over the pipeline's parameters (names, shapes and bytes), in a fixed order."""
-    import hashlib
-
-    import torch
-
-    digest = hashlib.sha256()
-    components: dict[str, object] = pipe.components
-    for name in sorted(components):
-        module = components[name]
-        if not isinstance(module, torch.nn.Module):
-            continue
-        for key, tensor in sorted(module.state_dict().items()):
-            digest.update(f"{name}.{key}:{tuple(tensor.shape)}".encode())
-            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
-    return f"sha256:{digest.hexdigest()}"

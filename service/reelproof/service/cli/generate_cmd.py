@@ -68,8 +68,8 @@ def generate_command(
     """Generate a clip: watermark every frame, encode MP4, sign C2PA, store the manifest."""
     from reelproof.core import InputError
     from reelproof.generator import loading, pipelines
+    from reelproof.generator.calls import check_output_path
     from reelproof.generator.inputs import media_files
-    from reelproof.generator.responsible import check_output_path
 
     prompt_or_none = prompt if prompt.strip() else None
     height, width = height or size, width or size
@@ -120,12 +120,12 @@ def generate_command(
 
 def _profile_in_folder(folder: Path) -> PipelineProfile:
     """How the folder's pipeline class is driven, read from its code (no weights loaded)."""
-    from reelproof.generator import pipelines, tinyvid
+    from reelproof.generator import discovery, pipelines, tinyvid
 
     if tinyvid.is_tinyvid_folder(folder):
         return pipelines.profile(tinyvid.TinyVideoPipeline)
-    class_name = pipelines.pipeline_class_in_folder(folder)
-    return pipelines.profile(pipelines.diffusers_class(class_name))
+    class_name = discovery.pipeline_class_in_folder(folder)
+    return pipelines.profile(discovery.diffusers_class(class_name))
 
 
 def _check_default_model(

@@ -1,9 +1,12 @@
 """Tiny randomly initialised diffusers video pipelines, built in code (nothing downloaded).
 
-``CASES`` says how the contract test drives each pipeline class it can build; ``NOT_BUILT``
-gives the reason for every other class the installed diffusers exports (docs/generator.md prints
-that list). Configs follow diffusers 0.42's own fast tests, with a word-level tokenizer built
-from a handful of words instead of ``hf-internal-testing`` downloads.
+Used by the generator contract test (every video pipeline class diffusers exports, marked and
+signed through the wrapper) and by ``reelproof eval generator`` (wrapper overhead per family).
+``CASES`` says how to drive each pipeline class that has a tiny build; ``NOT_BUILT`` gives the
+reason for every other class (docs/generator.md prints that list). Configs follow diffusers
+0.42's own fast tests, with a word-level tokenizer built from a handful of words instead of
+``hf-internal-testing`` downloads. Random weights draw noise, not pictures: the builds exercise
+the code paths, never quality.
 """
 
 from __future__ import annotations

@@ -10,22 +10,28 @@ from typing import Any
 
 import torch
 
-from .text import tiny_t5, word_tokenizer
+from .text import construct, tiny_t5, word_tokenizer
 
 
 def ltx_vae() -> Any:
     from diffusers import AutoencoderKLLTXVideo
 
     torch.manual_seed(0)
-    vae = AutoencoderKLLTXVideo(
-        latent_channels=8, block_out_channels=(8, 8, 8, 8),
+    vae = construct(
+        AutoencoderKLLTXVideo,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
         decoder_block_out_channels=(8, 8, 8, 8),
         spatio_temporal_scaling=(True, True, False, False),
         decoder_spatio_temporal_scaling=(True, True, False, False),
         decoder_inject_noise=(False, False, False, False, False),
-        layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1, 1),
-        patch_size=1, patch_size_t=1, encoder_causal=True, decoder_causal=False,
-    )  # fmt: skip
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
     vae.use_framewise_encoding = False
     vae.use_framewise_decoding = False
     return vae
@@ -35,10 +41,18 @@ def ltx_transformer() -> Any:
     from diffusers import LTXVideoTransformer3DModel
 
     torch.manual_seed(0)
-    return LTXVideoTransformer3DModel(
-        in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=4,
-        attention_head_dim=8, cross_attention_dim=32, num_layers=1, caption_channels=32,
-    )  # fmt: skip
+    return construct(
+        LTXVideoTransformer3DModel,
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
 
 
 def _parts() -> dict[str, Any]:
@@ -47,7 +61,7 @@ def _parts() -> dict[str, Any]:
     return {
         "transformer": ltx_transformer(),
         "vae": ltx_vae(),
-        "scheduler": FlowMatchEulerDiscreteScheduler(),
+        "scheduler": construct(FlowMatchEulerDiscreteScheduler),
         "text_encoder": tiny_t5(32),
         "tokenizer": word_tokenizer(),
     }
@@ -56,25 +70,25 @@ def _parts() -> dict[str, Any]:
 def ltx() -> Any:
     from diffusers import LTXPipeline
 
-    return LTXPipeline(**_parts())
+    return construct(LTXPipeline, **_parts())
 
 
 def ltx_i2v() -> Any:
     from diffusers import LTXImageToVideoPipeline
 
-    return LTXImageToVideoPipeline(**_parts())
+    return construct(LTXImageToVideoPipeline, **_parts())
 
 
 def ltx_condition() -> Any:
     from diffusers import LTXConditionPipeline
 
-    return LTXConditionPipeline(**_parts())
+    return construct(LTXConditionPipeline, **_parts())
 
 
 def ltx_long() -> Any:
     from diffusers import LTXI2VLongMultiPromptPipeline
 
-    return LTXI2VLongMultiPromptPipeline(**_parts())
+    return construct(LTXI2VLongMultiPromptPipeline, **_parts())
 
 
 def ltx_upsample() -> Any:
@@ -82,8 +96,13 @@ def ltx_upsample() -> Any:
     from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 
     torch.manual_seed(0)
-    upsampler = LTXLatentUpsamplerModel(
-        in_channels=8, mid_channels=32, num_blocks_per_stage=1, dims=3,
-        spatial_upsample=True, temporal_upsample=False,
-    )  # fmt: skip
-    return LTXLatentUpsamplePipeline(vae=ltx_vae(), latent_upsampler=upsampler)
+    upsampler = construct(
+        LTXLatentUpsamplerModel,
+        in_channels=8,
+        mid_channels=32,
+        num_blocks_per_stage=1,
+        dims=3,
+        spatial_upsample=True,
+        temporal_upsample=False,
+    )
+    return construct(LTXLatentUpsamplePipeline, vae=ltx_vae(), latent_upsampler=upsampler)
