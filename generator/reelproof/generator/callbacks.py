@@ -79,7 +79,11 @@ def check_step_callback(
         return
     if not has_step_callbacks:
         raise InputError(f"{class_name} takes no step callback", hint="drop the callback")
-    tensor_inputs = getattr(callback, "tensor_inputs", None)
+    from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
+
+    if not isinstance(callback, PipelineCallback | MultiPipelineCallbacks):
+        return
+    tensor_inputs: list[str] = callback.tensor_inputs
     if tensor_inputs:
         raise UnmarkedOutputError(
             f"this callback reads the tensors {list(tensor_inputs)}, which would leave the "

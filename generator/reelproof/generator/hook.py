@@ -181,7 +181,7 @@ def reset_schedulers(pipe: Any) -> None:
     """
     from diffusers import SchedulerMixin
 
-    components: dict[str, Any] = pipe.components
+    components: dict[str, object] = pipe.components
     for name, component in components.items():
         if isinstance(component, SchedulerMixin):
             scheduler: Any = component  # diffusers' config mixin is untyped

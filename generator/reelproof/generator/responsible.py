@@ -29,7 +29,13 @@ import numpy.typing as npt
 from reelproof.core import InputError, Payload, ReelProofError
 from reelproof.generator import calls, pipelines
 from reelproof.generator.callbacks import StepCallback, step_callback_arguments
-from reelproof.generator.hook import MarkFn, forget_locals, guard_of, reset_schedulers
+from reelproof.generator.hook import (
+    MarkFn,
+    WatermarkingVideoProcessor,
+    forget_locals,
+    guard_of,
+    reset_schedulers,
+)
 from reelproof.generator.inputs import MediaFile, ingredients_of, load_media, media_files
 from reelproof.generator.loading import parameters_digest
 from reelproof.generator.results import GenerationResult, StageTimings
@@ -86,7 +92,7 @@ class ResponsibleGenerator:
         self._lock = threading.Lock()
 
     @property
-    def proxy(self) -> Any:
+    def proxy(self) -> WatermarkingVideoProcessor:
         """The watermarking ``video_processor`` installed in the pipeline."""
         return self.guard.proxy
 
