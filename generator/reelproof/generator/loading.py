@@ -143,7 +143,7 @@ def load_local(
     pipelines.profile(pipeline_cls)  # an unmarkable class fails before any weight is read
     try:
         pipe = pipeline_cls.from_pretrained(  # type: ignore[no-untyped-call]
-            folder, local_files_only=True, torch_dtype=torch_dtype
+            folder, local_files_only=True, dtype=torch_dtype
         )
     except (OSError, ValueError, TypeError) as err:
         raise ConfigError(

@@ -43,15 +43,15 @@ def word_tokenizer(max_length: int = 32) -> Any:
     )
 
 
-def tiny_t5(d_model: int = 32) -> Any:
-    """A two-layer T5 encoder over the word vocabulary."""
-    from transformers import T5Config, T5EncoderModel
+def tiny_t5(d_model: int = 32, umt5: bool = False) -> Any:
+    """A two-layer T5 (or UMT5, Wan's text encoder) encoder over the word vocabulary."""
+    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(0)
     return construct(
-        T5EncoderModel,
+        UMT5EncoderModel if umt5 else T5EncoderModel,
         construct(
-            T5Config,
+            UMT5Config if umt5 else T5Config,
             vocab_size=len(VOCAB),
             d_model=d_model,
             d_kv=8,

@@ -41,7 +41,7 @@ def wan_vae() -> Any:
 
 
 def _text() -> dict[str, Any]:
-    return {"text_encoder": tiny_t5(32), "tokenizer": word_tokenizer()}
+    return {"text_encoder": tiny_t5(32, umt5=True), "tokenizer": word_tokenizer()}
 
 
 def _flow() -> Any:
@@ -66,9 +66,9 @@ def _transformer(cls: Any, in_channels: int = 16, **extra: Any) -> Any:
     return cls(in_channels=in_channels, **WAN_TRANSFORMER, **extra)
 
 
-def _image_parts() -> dict[str, Any]:
+def _image_parts(projection: bool = False) -> dict[str, Any]:
     return {
-        "image_encoder": tiny_clip_vision(hidden=4, image_size=32),
+        "image_encoder": tiny_clip_vision(hidden=4, image_size=32, projection=projection),
         "image_processor": clip_image_processor(32),
     }
 
@@ -144,7 +144,7 @@ def skyreels_v2_i2v() -> Any:
         vae=wan_vae(),
         scheduler=_unipc(),
         **_text(),
-        **_image_parts(),
+        **_image_parts(projection=True),
     )
 
 

@@ -91,6 +91,12 @@ def generate_command(
         )
     if dtype is not None and dtype not in DTYPES:
         raise InputError(f"--dtype {dtype} is not one of {', '.join(DTYPES)}")
+    if cpu_offload and not loading.accelerator_available():
+        raise InputError(
+            "--cpu-offload needs an accelerator; without one every model already runs from "
+            "main memory",
+            hint="drop --cpu-offload, or run on a machine with a GPU",
+        )
 
     from reelproof.generator import ResponsibleGenerator
 
