@@ -147,8 +147,9 @@ NOT_BUILT: dict[str, str] = {
     # The wrapper refuses these by design.
     "LTX2VideoDiffusionDecodePipeline": "wrapper refuses by design: it only decodes latents "
     "the caller supplies (a second stage), and the wrapper owns the noise (latents= refused)",
-    "ConsisIDPipeline": "wrapper cannot drive it: it conditions on face-identity tensors "
-    "(id_vit_hidden, id_cond) computed by a separate face model, not on media files",
+    "ConsisIDPipeline": "not built: it conditions on face-identity tensors (id_vit_hidden, "
+    "id_cond) from a separate face model; through the wrapper they would go in pipe_kwargs, "
+    "and a face model has no tiny offline build here",
     # No tiny build is possible offline.
     **dict.fromkeys(
         (
