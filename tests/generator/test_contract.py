@@ -25,7 +25,7 @@ from reelproof.eval.tiny_pipelines.media import (
 from reelproof.generator import ResponsibleGenerator, UnmarkedOutputError, discover_video_pipelines
 from reelproof.generator.pipelines import MEDIA_PARAMETERS, profile
 
-from .conftest import files_in
+from .conftest import check_credentials, files_in
 
 DISCOVERED = discover_video_pipelines()
 _BUILT: dict[str, ResponsibleGenerator] = {}
@@ -62,9 +62,6 @@ def test_every_video_pipeline_is_marked_signed_and_sealed(
     class_name: str, tmp_path: Path, size: int, media: InputMedia, watermarker: Any,
     signer: Any, store: Any, trust: Any,
 ) -> None:  # fmt: skip
-    from reelproof.core.io import read_clip
-    from reelproof.provenance import verify
-
     wrapped = profile(DISCOVERED[class_name])  # every discovered class reads as wrappable
     assert wrapped.class_name == class_name
     case = CASES.get(class_name)
@@ -88,15 +85,7 @@ def test_every_video_pipeline_is_marked_signed_and_sealed(
     returned = np.round(np.asarray(result.frames)[0] * 255).astype(np.uint8)
     assert gen.proxy.marked is not None and np.array_equal(returned, gen.proxy.marked[0])
 
-    reading = watermarker.detect(read_clip(result.path).frames)
-    assert reading.detected and reading.payload == result.watermark_id, reading
-    report = verify(result.path, trust)
-    assert report.state == "trusted", report.summary
-    assert [b.value for b in report.soft_bindings] == [result.watermark_id]
-    assert report.digital_source_type is not None
-    assert report.digital_source_type.endswith("trainedAlgorithmicMedia")
-    stored = store.lookup(result.watermark_id)
-    assert stored is not None and stored.content_sha256 == result.manifest.sha256
+    report = check_credentials(result, trust, store, watermarker)
     got = [(i.title, i.relationship) for i in report.ingredients]
     assert got == expected_ingredients(case, media)
     for ingredient in report.ingredients:  # a signed parent keeps its own manifest

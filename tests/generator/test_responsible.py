@@ -11,33 +11,16 @@ from PIL import Image
 
 from reelproof.core import ConfigError, InputError
 from reelproof.generator import (
-    GenerationResult,
     ResponsibleGenerator,
     UnmarkablePipelineError,
     UnmarkedOutputError,
 )
 
-from .conftest import as_uint8_frames, files_in
+from .conftest import as_uint8_frames, check_credentials, files_in
 
 WAN_ARGS: dict[str, Any] = {
     "num_frames": 9, "height": 128, "width": 128, "num_inference_steps": 2, "seed": 3,
 }  # fmt: skip
-
-
-def check_credentials(result: GenerationResult, trust: Any, store: Any, watermarker: Any) -> None:
-    """The saved file verifies as trusted, carries the mark, and the store holds its manifest."""
-    from reelproof.core.io import read_clip
-    from reelproof.provenance import verify
-
-    report = verify(result.path, trust)
-    assert report.state == "trusted", report.summary
-    assert [b.value for b in report.soft_bindings] == [result.watermark_id]
-    assert report.digital_source_type is not None
-    assert report.digital_source_type.endswith("trainedAlgorithmicMedia")
-    stored = store.lookup(result.watermark_id)
-    assert stored is not None and stored.content_sha256 == result.manifest.sha256
-    reading = watermarker.detect(read_clip(result.path).frames)
-    assert reading.detected and reading.payload == result.watermark_id
 
 
 @pytest.mark.parametrize("output_type", ["np", "pt", "pil"])

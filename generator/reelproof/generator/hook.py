@@ -316,11 +316,10 @@ def forget_locals(err: BaseException) -> None:
     ``err.__traceback__``. Cleared frames still print their file, line and code.
     """
     seen: set[int] = set()
-    current: BaseException | None = err
     stack = [err]
     while stack:
         current = stack.pop()
-        if current is None or id(current) in seen:
+        if id(current) in seen:
             continue
         seen.add(id(current))
         traceback.clear_frames(current.__traceback__)

@@ -97,13 +97,7 @@ def generate_arguments(
     types (files, ints, pipeline extras), hence ``Any``."""
     args: dict[str, Any] = {"inputs": media.for_inputs(case.inputs), "seed": seed}
     args.update(case.extra)
-    if case.frames is not None:
-        args["num_frames"] = case.frames
-    for name in ("height", "width"):
-        if name in profile.parameters:
-            args[name] = size
-    if "num_inference_steps" in profile.parameters:
-        args["num_inference_steps"] = STEPS
+    args.update(_geometry(profile, case, size, "num_frames"))
     return args
 
 
@@ -123,11 +117,20 @@ def pipeline_arguments(
             call[name] = [Image.fromarray(f) for f in read_clip(path).frames]
         else:
             call[name] = Image.open(path).convert("RGB")
+    call.update(_geometry(profile, case, size, profile.frames_parameter or "num_frames"))
+    return call
+
+
+def _geometry(
+    profile: PipelineProfile, case: TinyCase, size: int, frames_name: str
+) -> dict[str, int]:
+    """Frames, sides and steps, each only where the pipeline takes it."""
+    values: dict[str, int] = {}
     if case.frames is not None and profile.frames_parameter is not None:
-        call[profile.frames_parameter] = case.frames
+        values[frames_name] = case.frames
     for name in ("height", "width"):
         if name in profile.parameters:
-            call[name] = size
+            values[name] = size
     if "num_inference_steps" in profile.parameters:
-        call["num_inference_steps"] = STEPS
-    return call
+        values["num_inference_steps"] = STEPS
+    return values

@@ -34,20 +34,26 @@ def image_vae() -> Any:
     )
 
 
+SMALL_UNET: dict[str, object] = {
+    "block_out_channels": (8, 16),
+    "layers_per_block": 1,
+    "in_channels": 4,
+    "cross_attention_dim": 32,
+    "attention_head_dim": 4,
+}
+"""Two resolution levels of 8 and 16 channels, shared by the UNets and the ControlNet."""
+
+
 def _unet2d(in_channels: int = 4) -> Any:
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(0)
     return construct(
         UNet2DConditionModel,
-        block_out_channels=(8, 16),
-        layers_per_block=1,
+        **{**SMALL_UNET, "in_channels": in_channels},
         sample_size=16,
-        in_channels=in_channels,
         out_channels=4,
-        cross_attention_dim=32,
         norm_num_groups=2,
-        attention_head_dim=4,
         **TWO_D,
     )
 
@@ -86,12 +92,8 @@ def _controlnet() -> Any:
     torch.manual_seed(0)
     return construct(
         ControlNetModel,
-        block_out_channels=(8, 16),
-        layers_per_block=1,
-        in_channels=4,
-        cross_attention_dim=32,
+        **SMALL_UNET,
         norm_num_groups=2,
-        attention_head_dim=4,
         conditioning_embedding_out_channels=(4, 8, 8, 8),
         down_block_types=TWO_D["down_block_types"],
     )
@@ -146,14 +148,10 @@ def _unet3d() -> Any:
     torch.manual_seed(0)
     return construct(
         UNet3DConditionModel,
-        block_out_channels=(8, 16),
-        layers_per_block=1,
+        **SMALL_UNET,
         sample_size=16,
-        in_channels=4,
         out_channels=4,
-        cross_attention_dim=32,
         norm_num_groups=4,
-        attention_head_dim=4,
         down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
         up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
     )

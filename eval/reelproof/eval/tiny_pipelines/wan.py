@@ -73,145 +73,88 @@ def _image_parts(projection: bool = False) -> dict[str, Any]:
     }
 
 
-def wan() -> Any:
-    from diffusers import WanPipeline, WanTransformer3DModel
+def _wan_family(
+    pipeline: str,
+    transformer: str,
+    in_channels: int = 16,
+    unipc: bool = False,
+    parts: dict[str, Any] | None = None,
+    **transformer_extra: Any,
+) -> Any:
+    """A Wan-VAE pipeline of diffusers class ``pipeline`` around a tiny ``transformer``."""
+    import diffusers
 
+    denoiser = _transformer(getattr(diffusers, transformer), in_channels, **transformer_extra)
     return construct(
-        WanPipeline,
-        transformer=_transformer(WanTransformer3DModel),
+        getattr(diffusers, pipeline),
+        transformer=denoiser,
         vae=wan_vae(),
-        scheduler=_flow(),
+        scheduler=_unipc() if unipc else _flow(),
         **_text(),
+        **(parts or {}),
     )
 
 
-def wan_i2v() -> Any:
-    from diffusers import WanImageToVideoPipeline, WanTransformer3DModel
+def wan() -> Any:
+    return _wan_family("WanPipeline", "WanTransformer3DModel")
 
-    return construct(
-        WanImageToVideoPipeline,
-        transformer=_transformer(WanTransformer3DModel, 36, image_dim=4),
-        vae=wan_vae(),
-        scheduler=_flow(),
-        **_text(),
-        **_image_parts(),
+
+def wan_i2v() -> Any:
+    # Image-to-video conditions on the encoded image as extra input channels (36 instead of 16)
+    # and a CLIP image embedding (image_dim).
+    return _wan_family(
+        "WanImageToVideoPipeline", "WanTransformer3DModel", 36, parts=_image_parts(), image_dim=4
     )
 
 
 def wan_v2v() -> Any:
-    from diffusers import WanTransformer3DModel, WanVideoToVideoPipeline
-
-    return construct(
-        WanVideoToVideoPipeline,
-        transformer=_transformer(WanTransformer3DModel),
-        vae=wan_vae(),
-        scheduler=_flow(),
-        **_text(),
-    )
+    return _wan_family("WanVideoToVideoPipeline", "WanTransformer3DModel")
 
 
 def wan_vace() -> Any:
-    from diffusers import WanVACEPipeline, WanVACETransformer3DModel
-
-    transformer = _transformer(WanVACETransformer3DModel, vace_layers=[0], vace_in_channels=96)
-    return construct(
-        WanVACEPipeline, transformer=transformer, vae=wan_vae(), scheduler=_flow(), **_text()
+    return _wan_family(
+        "WanVACEPipeline", "WanVACETransformer3DModel", vace_layers=[0], vace_in_channels=96
     )
 
 
 def skyreels_v2() -> Any:
-    from diffusers import SkyReelsV2Pipeline, SkyReelsV2Transformer3DModel
-
-    return construct(
-        SkyReelsV2Pipeline,
-        transformer=_transformer(SkyReelsV2Transformer3DModel),
-        vae=wan_vae(),
-        scheduler=_unipc(),
-        **_text(),
-    )
+    return _wan_family("SkyReelsV2Pipeline", "SkyReelsV2Transformer3DModel", unipc=True)
 
 
 def skyreels_v2_i2v() -> Any:
-    from diffusers import SkyReelsV2ImageToVideoPipeline, SkyReelsV2Transformer3DModel
-
     # First-last-frame: the two images' 65 CLIP tokens each are stacked into one sequence.
-    transformer = _transformer(
-        SkyReelsV2Transformer3DModel, 36, image_dim=4, pos_embed_seq_len=2 * 65
-    )
-    return construct(
-        SkyReelsV2ImageToVideoPipeline,
-        transformer=transformer,
-        vae=wan_vae(),
-        scheduler=_unipc(),
-        **_text(),
-        **_image_parts(projection=True),
-    )
+    return _wan_family(
+        "SkyReelsV2ImageToVideoPipeline", "SkyReelsV2Transformer3DModel", 36, unipc=True,
+        parts=_image_parts(projection=True), image_dim=4, pos_embed_seq_len=2 * 65,
+    )  # fmt: skip
 
 
 def skyreels_v2_df() -> Any:
-    from diffusers import SkyReelsV2DiffusionForcingPipeline, SkyReelsV2Transformer3DModel
-
-    return construct(
-        SkyReelsV2DiffusionForcingPipeline,
-        transformer=_transformer(SkyReelsV2Transformer3DModel),
-        vae=wan_vae(),
-        scheduler=_unipc(),
-        **_text(),
+    return _wan_family(
+        "SkyReelsV2DiffusionForcingPipeline", "SkyReelsV2Transformer3DModel", unipc=True
     )
 
 
 def skyreels_v2_df_i2v() -> Any:
-    from diffusers import (
-        SkyReelsV2DiffusionForcingImageToVideoPipeline,
-        SkyReelsV2Transformer3DModel,
-    )
-
-    return construct(
-        SkyReelsV2DiffusionForcingImageToVideoPipeline,
-        transformer=_transformer(SkyReelsV2Transformer3DModel),
-        vae=wan_vae(),
-        scheduler=_unipc(),
-        **_text(),
-    )
+    return _wan_family(
+        "SkyReelsV2DiffusionForcingImageToVideoPipeline", "SkyReelsV2Transformer3DModel",
+        unipc=True,
+    )  # fmt: skip
 
 
 def skyreels_v2_df_v2v() -> Any:
-    from diffusers import (
-        SkyReelsV2DiffusionForcingVideoToVideoPipeline,
-        SkyReelsV2Transformer3DModel,
-    )
-
-    return construct(
-        SkyReelsV2DiffusionForcingVideoToVideoPipeline,
-        transformer=_transformer(SkyReelsV2Transformer3DModel),
-        vae=wan_vae(),
-        scheduler=_unipc(),
-        **_text(),
-    )
+    return _wan_family(
+        "SkyReelsV2DiffusionForcingVideoToVideoPipeline", "SkyReelsV2Transformer3DModel",
+        unipc=True,
+    )  # fmt: skip
 
 
 def chronoedit() -> Any:
-    from diffusers import ChronoEditPipeline, ChronoEditTransformer3DModel
-
-    return construct(
-        ChronoEditPipeline,
-        transformer=_transformer(ChronoEditTransformer3DModel, 36, image_dim=4),
-        vae=wan_vae(),
-        scheduler=_flow(),
-        image_encoder=tiny_clip_vision(hidden=4, image_size=32, projection=False),
-        image_processor=clip_image_processor(32),
-        **_text(),
+    return _wan_family(
+        "ChronoEditPipeline", "ChronoEditTransformer3DModel", 36, parts=_image_parts(), image_dim=4
     )
 
 
 def lucy_edit() -> Any:
-    from diffusers import LucyEditPipeline, WanTransformer3DModel
-
     # The input clip's latents are concatenated to the noise: twice the input channels.
-    return construct(
-        LucyEditPipeline,
-        transformer=_transformer(WanTransformer3DModel, 32),
-        vae=wan_vae(),
-        scheduler=_flow(),
-        **_text(),
-    )
+    return _wan_family("LucyEditPipeline", "WanTransformer3DModel", 32)
