@@ -404,8 +404,9 @@ def sign(
 
     Records ``c2pa.created`` with the digital source type and ReelProof as software agent, the
     generator assertion, the watermark id as a ``c2pa.soft-binding`` assertion with a
-    ``c2pa.watermarked.bound`` action, image-to-video inputs as ``inputTo`` ingredients, and a
-    JPEG thumbnail. ``dst`` appears atomically (temp file + rename); ``src`` may equal ``dst``.
+    ``c2pa.watermarked.bound`` action, image-to-video inputs as ``inputTo`` ingredients, a
+    signed source clip (``spec.parent_ingredient``) as the ``parentOf`` ingredient, and a JPEG
+    thumbnail. ``dst`` appears atomically (temp file + rename); ``src`` may equal ``dst``.
     Video (MP4, MOV, M4V, AVI) and stills (JPEG, PNG, WebP, HEIC, AVIF) are signed.
 
     Raises:
@@ -423,7 +424,12 @@ def sign(
         ingredients.append(
             ({"title": path.name, "relationship": "inputTo", "label": label}, Path(path))
         )
-    definition = creation_definition(spec, labels, _duration_ms(src, mime))
+    parent_label = None
+    if spec.parent_ingredient is not None:
+        parent_label = "parent"
+        parent = {"title": spec.parent_ingredient.name, "relationship": "parentOf"}
+        ingredients.insert(0, ({**parent, "label": parent_label}, spec.parent_ingredient))
+    definition = creation_definition(spec, labels, _duration_ms(src, mime), parent_label)
     thumb = thumbnail_jpeg(src, mime)
     manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer, thumb)
     return SignResult(
