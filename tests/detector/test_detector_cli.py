@@ -29,7 +29,7 @@ def test_train_eval_score_json(
     clip = tiny_dataset / "fake" / "nearest2x" / "src1__c0.mp4"
     assert run(["detector", "score", str(clip), "--model", str(model), "--json"]) == 0
     score = json.loads(capsys.readouterr().out)
-    assert score["label"] in {"synthetic", "real", "inconclusive"}
+    assert score["label"] in {"synthetic", "real", "inconclusive"}, score
     assert 0.0 <= score["p_synthetic"] <= 1.0
     assert isinstance(score["segments"], list) and score["segments"]
 

@@ -77,23 +77,24 @@ def extract_features(
     max_frames: int = 16,
     min_side: int = 64,
     log: Callable[[str], None] | None = None,
+    margin: float = 0.0,
 ) -> VideoFeatures:
     """Sample frames of every video and compute their features (same path as scoring)."""
     rows: list[npt.NDArray[np.float32]] = []
     index: list[npt.NDArray[np.int64]] = []
     kept: list[LabeledVideo] = []
     skipped: list[tuple[LabeledVideo, str]] = []
-    for n, video in enumerate(videos):
+    from tqdm import tqdm
+
+    for video in tqdm(videos, desc="features", unit="clip", disable=log is None, leave=False):
         frames, _stamps, _fps = sample_frames(video.path, max_frames)
-        feats, usable, reason = clip_features(extractor, frames, min_side)
+        feats, usable, reason = clip_features(extractor, frames, min_side, margin)
         if reason is not None:
             skipped.append((video, reason))
             continue
         rows.append(feats[usable])
         index.append(np.full(int(usable.sum()), len(kept), dtype=np.int64))
         kept.append(video)
-        if log is not None and (n + 1) % 50 == 0:
-            log(f"features: {n + 1}/{len(videos)} videos")
     if not kept:
         raise ConfigError("no video had a usable frame", hint="check the data folder")
     return VideoFeatures(
