@@ -172,10 +172,9 @@ def fit_face_head(
     s: FaceSamples, folds: int = 4, target_fpr: float = 0.01, seed: int = 0
 ) -> FaceHead:
     """Fit the face head; calibration and thresholds from source-grouped out-of-fold tracks."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    from reelproof.detector.training import choose_thresholds
+    from reelproof.detector.training import choose_thresholds, fit_clip_calibrator
 
     z_oof: dict[str, float] = {}
     label_of = {str(k): int(v) for k, v in zip(s.track, s.y, strict=True)}
@@ -185,8 +184,7 @@ def fit_face_head(
     keys = sorted(z_oof)
     z = np.array([z_oof[k] for k in keys])
     y = np.array([label_of[k] for k in keys])
-    platt = LogisticRegression(C=1.0, class_weight="balanced").fit(z[:, None], y)
-    slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    slope, intercept = fit_clip_calibrator(z, y)
     p = 1.0 / (1.0 + np.exp(-(slope * z + intercept)))
     thresholds = choose_thresholds(p, y, target_fpr, 0.05)
     card = {
@@ -195,6 +193,8 @@ def fit_face_head(
         "families": sorted({str(f) for f in s.family}),
         "sources": sorted({str(x) for x in s.source}),
         "target_fpr": target_fpr,
+        "thresholds": list(thresholds),
+        "calibrator": [slope, intercept],
     }
     return FaceHead(fit_face_model(s, seed), (slope, intercept), thresholds, card)
 

@@ -6,7 +6,7 @@ Pipeline of one clip:
 2. screen (``screening.py``): too short, too small, flat, static, slideshow or heavily
    compressed clips get label ``abstain`` with a ``code`` and a reason, and no probability;
 3. crop letterbox bars (``frames.find_content_box``) and a logo margin; backbone features per frame; head probability per frame, calibrated with
-   ``CalibratedClassifierCV`` (sigmoid, cross-validated by source);
+   one sigmoid fitted on out-of-fold scores (folds grouped by source; ``PlattCalibrated``);
 4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
    Platt calibrator fitted on out-of-fold clip scores;
 5. label: ``synthetic`` at or above ``threshold_high`` (set for the target false-positive rate on
