@@ -4,11 +4,15 @@ A fallback signal behind provenance: it scores clips that carry no credentials o
 credentials were stripped. Quick use::
 
     from reelproof.detector import load_detector
-    score = load_detector().score_file("clip.mp4")      # shipped default weights
-    score.p_synthetic, score.label, score.segments
+    score = load_detector().score_file("clip.mp4", faces=True)   # shipped default weights
+    score.p_synthetic, score.label, score.code, score.segments, score.faces
+
+``label`` is "synthetic", "real", "inconclusive" or "abstain" (the clip is outside what the
+classifier can judge: too short, too small, blank, a still, a slideshow, heavily compressed;
+``code`` and ``reason`` say which). ``faces`` holds one ``FaceTrack`` per face in face mode.
 
 Importing this package loads numpy and scikit-learn only; torch is imported only by the timm
-backbones and the training-corpus decoders.
+backbones, the training-corpus decoders and face mode (MTCNN from facenet-pytorch).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from reelproof.detector.backbones import (
     list_backbones,
 )
 from reelproof.detector.datasets import LabeledVideo, discover
+from reelproof.detector.faces import FaceTrack
 from reelproof.detector.heads import HEADS, create_head, list_heads
 from reelproof.detector.model import ClipDetector, DetectorConfig, DetectorScore, Segment
 
@@ -35,6 +40,7 @@ __all__ = [
     "ClipDetector",
     "DetectorConfig",
     "DetectorScore",
+    "FaceTrack",
     "FeatureExtractor",
     "LabeledVideo",
     "Segment",

@@ -10,6 +10,8 @@ the mask is the face's ellipse, randomly deformed and feathered.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -23,8 +25,7 @@ def _changed_copy(frame: UInt8Array, rng: np.random.Generator) -> UInt8Array:
     import cv2
 
     h, w = frame.shape[:2]
-    out = frame.astype(np.float32)
-    out = out * rng.uniform(0.92, 1.08, 3) + rng.uniform(-8, 8, 3)
+    out: Any = frame.astype(np.float32) * rng.uniform(0.92, 1.08, 3) + rng.uniform(-8, 8, 3)
     kind = rng.integers(3)
     if kind == 0:
         out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.6, 1.6)))
@@ -41,7 +42,7 @@ def _changed_copy(frame: UInt8Array, rng: np.random.Generator) -> UInt8Array:
             out, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA
         )
         out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(out + 0.5, 0, 255), dtype=np.uint8)
 
 
 def blend_mask(
@@ -54,7 +55,7 @@ def blend_mask(
     cx, cy = (face.x0 + face.x1) / 2, (face.y0 + face.y1) / 2
     ax = (face.x1 - face.x0) / 2 * float(rng.uniform(0.75, 1.0))
     ay = (face.y1 - face.y0) / 2 * float(rng.uniform(0.8, 1.05))
-    mask = np.zeros((h, w), np.float32)
+    mask: Any = np.zeros((h, w), np.float32)
     cv2.ellipse(
         mask,
         (int(cx + rng.uniform(-0.05, 0.05) * ax), int(cy + rng.uniform(0, 0.1) * ay)),

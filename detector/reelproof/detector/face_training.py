@@ -69,8 +69,9 @@ def _jpeg(frame: UInt8Array) -> UInt8Array:
     import cv2
 
     ok, buf = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    assert ok
-    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert ok and decoded is not None
+    return np.ascontiguousarray(decoded[..., ::-1])
 
 
 def clip_face_samples(

@@ -83,7 +83,7 @@ def _mtcnn() -> Any:
     global _DETECTOR
     if _DETECTOR is None:
         try:
-            from facenet_pytorch import MTCNN
+            from facenet_pytorch import MTCNN  # type: ignore[import-untyped]
         except ImportError as err:  # pragma: no cover - dev installs have it
             from reelproof.core import ConfigError
 
@@ -121,8 +121,12 @@ def detect_faces(frames: UInt8Array) -> list[list[FaceBox]]:
         found: list[FaceBox] = []
         if boxes[k] is not None:
             for box, prob, pts in zip(boxes[k], probs[k], points[k], strict=True):
+                x0, y0, x1, y1 = (float(v) / scale for v in box)
                 face = FaceBox(
-                    *(float(v) / scale for v in box),
+                    x0,
+                    y0,
+                    x1,
+                    y1,
                     prob=float(prob),
                     landmarks=tuple((float(x) / scale, float(y) / scale) for x, y in pts),
                 )
@@ -314,9 +318,15 @@ class FaceHead:
         return float(1.0 / (1.0 + np.exp(-(slope * self.track_logit(feats) + intercept))))
 
     def label_for(self, p: float) -> str:
-        low, high = self.thresholds
-        if p >= high:
-            return "synthetic"
-        if p <= low:
-            return "real"
-        return "inconclusive"
+        return threshold_label(p, self.thresholds)
+
+
+def threshold_label(p: float, thresholds: tuple[float, float]) -> str:
+    """ "synthetic" at or above the high threshold, "real" at or below the low one, else
+    "inconclusive" (the clip detector and the face head label alike)."""
+    low, high = thresholds
+    if p >= high:
+        return "synthetic"
+    if p <= low:
+        return "real"
+    return "inconclusive"

@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from reelproof.core import InputError, Result
 from reelproof.detector.backbones import FeatureExtractor
-from reelproof.detector.faces import FaceHead, FaceTrack
+from reelproof.detector.faces import FaceHead, FaceTrack, threshold_label
 from reelproof.detector.frames import find_content_box, gray_u8, inner_box
 from reelproof.detector.screening import (
     Abstention,
@@ -193,12 +193,7 @@ class ClipDetector:
 
     def label_for(self, p: float) -> str:
         """Label for a clip probability under this detector's thresholds."""
-        low, high = self.thresholds
-        if p >= high:
-            return "synthetic"
-        if p <= low:
-            return "real"
-        return "inconclusive"
+        return threshold_label(p, self.thresholds)
 
     def score_frames(
         self,

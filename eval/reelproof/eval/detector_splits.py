@@ -102,19 +102,22 @@ def leave_one_family_out(
         def train_rule(v: Any, k: int = k, family: str = family) -> bool:
             return v.family != family and (v.label == 1 or fold_of.get(v.source, -1) != k)
 
+        def extra_rule(v: Any, k: int = k) -> bool:
+            return fold_of.get(v.source, -1) != k
+
         parts = [_keep(f, train_rule) for f in sets.values()]
         if extra_train is not None:
-            parts.append(_keep(extra_train, lambda v, k=k: fold_of.get(v.source, -1) != k))
+            parts.append(_keep(extra_train, extra_rule))
         train = concat_features(parts)
         model = head().fit(train.X, train.y_frames)
         for name, feats in sets.items():
-            test = _keep(
-                feats,
-                lambda v, k=k, family=family, name=name: (
-                    (v.family == family and name == "orig")
-                    or (v.label == 0 and fold_of.get(v.source, -1) == k)
-                ),
-            )
+
+            def test_rule(v: Any, k: int = k, family: str = family, name: str = name) -> bool:
+                return (v.family == family and name == "orig") or (
+                    v.label == 0 and fold_of.get(v.source, -1) == k
+                )
+
+            test = _keep(feats, test_rule)
             if not test.videos:
                 continue
             z = _clip_logits(model, test)
@@ -163,15 +166,24 @@ def grouped_holdout(
     for k in range(folds):
         if log:
             log(f"grouped hold-out fold {k + 1}/{folds}: fitting the calibrated detector")
-        parts = [_keep(f, lambda v, k=k: fold(v) != k) for f in sets.values()]
+
+        def train_rule(v: Any, k: int = k) -> bool:
+            return fold(v) != k
+
+        def extra_rule(v: Any, k: int = k) -> bool:
+            return src_fold.get(v.source, -1) != k
+
+        parts = [_keep(f, train_rule) for f in sets.values()]
         if extra_train is not None:
-            parts.append(_keep(extra_train, lambda v, k=k: src_fold.get(v.source, -1) != k))
+            parts.append(_keep(extra_train, extra_rule))
         det = fit_detector(concat_features(parts), config)
         models.append(det)
         for name, feats in sets.items():
-            test = _keep(
-                feats, lambda v, k=k, name=name: fold(v) == k and (v.label == 0 or name == "orig")
-            )
+
+            def test_rule(v: Any, k: int = k, name: str = name) -> bool:
+                return fold(v) == k and (v.label == 0 or name == "orig")
+
+            test = _keep(feats, test_rule)
             if not test.videos:
                 continue
             frame_p = det.frame_probabilities(test.X)
