@@ -145,6 +145,8 @@ def data_card(sets: dict[str, Any]) -> dict[str, Any]:
 
 def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
     """A human-readable card next to the weights (the JSON card holds everything)."""
+    from reelproof.detector.faces import DETECT_FRAMES
+
     train, oof = card["training"], card["out_of_fold"]
     v = oof["video"]
     face = card["face_head"]
@@ -167,7 +169,8 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         f"- Thresholds: real <= {card['thresholds']['low']:.3f} < inconclusive < "
         f"{card['thresholds']['high']:.3f} <= synthetic (the high one set for a "
         f"{card['config']['target_fpr']:.1%} false-positive rate on out-of-fold camera clips).",
-        "- Face mode: MTCNN (facenet-pytorch's bundled weights) on up to 6 frames, IoU "
+        f"- Face mode: MTCNN (facenet-pytorch's bundled weights) on up to {DETECT_FRAMES} "
+        "frames, IoU "
         "tracking, 20 contrasts between the face, its blend band and its surroundings per face; "
         f"logistic face head, thresholds {face_thr(card)}.",
         "",

@@ -17,7 +17,6 @@ import numpy.typing as npt
 
 from reelproof.detector.datasets import LabeledVideo
 from reelproof.detector.faces import (
-    DETECT_FRAMES,
     FACE_DIM,
     FaceHead,
     detect_faces,
@@ -29,6 +28,7 @@ Log = Callable[[str], None]
 UInt8Array = npt.NDArray[np.uint8]
 SBI_FAMILY = "self-blended"
 JPEG_QUALITY = 92
+TRAIN_FRAMES = 6  # frames per clip searched for faces when building training data
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def empty_samples() -> FaceSamples:
 
 
 def video_face_samples(
-    videos: Sequence[LabeledVideo], frames_per_clip: int = DETECT_FRAMES, log: Log | None = None
+    videos: Sequence[LabeledVideo], frames_per_clip: int = TRAIN_FRAMES, log: Log | None = None
 ) -> FaceSamples:
     """Face samples of videos (self-blended copies of the real ones' faces included)."""
     from tqdm import tqdm

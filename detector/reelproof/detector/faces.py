@@ -26,7 +26,7 @@ UInt8Array = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 
 DETECT_SIDE = 320
-DETECT_FRAMES = 6  # sampled frames face mode searches (MTCNN dominates its cost)
+DETECT_FRAMES = 4  # sampled frames face mode searches (MTCNN dominates its cost)
 MIN_FACE = 40  # pixels in the original frame; smaller faces carry too little texture
 MIN_PROB = 0.95
 TRACK_IOU = 0.2
@@ -114,8 +114,15 @@ def detect_faces(frames: UInt8Array) -> list[list[FaceBox]]:
         small = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
     else:
         small = frames
-    with torch.no_grad():
-        boxes, probs, points = _mtcnn().detect(list(small), landmarks=True)
+    # One intra-op thread: MTCNN's small convolutions gain nothing from a second one, and on
+    # a shared machine torch's waiting threads made face mode 3-5x slower (wall and CPU).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            boxes, probs, points = _mtcnn().detect(list(small), landmarks=True)
+    finally:
+        torch.set_num_threads(threads)
     out: list[list[FaceBox]] = []
     for k in range(t):
         found: list[FaceBox] = []
@@ -171,14 +178,16 @@ def track_faces(per_frame: list[list[FaceBox]]) -> list[list[tuple[int, FaceBox]
     return tracks
 
 
-def _luma(rgb: UInt8Array) -> FloatArray:
-    return rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])  # type: ignore[no-any-return]
-
-
-def _laplacian_abs(luma: FloatArray) -> FloatArray:
+def _luma(rgb: UInt8Array) -> npt.NDArray[np.float32]:
     import cv2
 
-    return np.abs(cv2.Laplacian(luma, cv2.CV_64F, ksize=1))  # type: ignore[no-any-return]
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), np.float32)
+
+
+def _laplacian_abs(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    import cv2
+
+    return np.abs(cv2.Laplacian(luma, cv2.CV_32F, ksize=1))  # type: ignore[no-any-return]
 
 
 def face_features(frame: UInt8Array, face: FaceBox) -> npt.NDArray[np.float32] | None:
@@ -215,15 +224,15 @@ def face_features(frame: UInt8Array, face: FaceBox) -> npt.NDArray[np.float32] |
         return None
     luma = _luma(crop)
     lap = _laplacian_abs(luma)
-    gx = cv2.Sobel(luma, cv2.CV_64F, 1, 0, ksize=3)
-    gy = cv2.Sobel(luma, cv2.CV_64F, 0, 1, ksize=3)
-    grad = np.hypot(gx, gy)
-    ycc = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2YCrCb).astype(np.float64)
+    gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
+    grad = cv2.magnitude(gx, gy)
+    ycc = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2YCrCb).astype(np.float32)
     blur = cv2.GaussianBlur(luma, (0, 0), 2.0)
     fine = np.abs(luma - blur)
     eps = 1e-3
 
-    def stat(x: FloatArray, mask: npt.NDArray[np.bool_]) -> float:
+    def stat(x: npt.NDArray[Any], mask: npt.NDArray[np.bool_]) -> float:
         return float(np.mean(x[mask])) + eps
 
     feats = []
