@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	# Baseline watermarkers for the benchmark; --no-deps keeps opencv-python (cv2 5.x, no Haar
 	# cascades) from overwriting opencv-python-headless's cv2.
 	$(PY) -m pip install -q --no-deps invisible-watermark==0.2.0
+	# Face mode's MTCNN (weights ship in the wheel); --no-deps: it pins an old torch.
+	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
 	@touch $(STAMP)
 
 data: $(DATA_STAMP)

@@ -4,12 +4,16 @@ A fallback signal behind provenance: it scores clips that carry no credentials o
 credentials were stripped. Quick use::
 
     from reelproof.detector import load_detector
-    score = load_detector().score_file("clip.mp4")      # shipped default weights
-    score.p_synthetic, score.label, score.segments
+    score = load_detector().score_file("clip.mp4", faces=True)   # shipped default weights
+    score.p_synthetic, score.label, score.code, score.segments, score.faces
+
+``label`` is "synthetic", "real", "inconclusive" or "abstain" (the clip is outside what the
+classifier can judge: too short, too small, blank, a still, a slideshow, heavily compressed;
+``code`` and ``reason`` say which). ``faces`` holds one ``FaceTrack`` per face in face mode.
 
 Importing this package loads almost nothing; its names import their modules on first use
-(scikit-learn with the heads and models, torch only with the timm backbones and the
-training-corpus decoders).
+(scikit-learn with the heads and models; torch only with the timm backbones, the
+training-corpus decoders and face mode, MTCNN from facenet-pytorch).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
     from reelproof.detector.datasets import LabeledVideo, discover
     from reelproof.detector.heads import HEADS, create_head, list_heads
     from reelproof.detector.model import ClipDetector, DetectorConfig
-    from reelproof.detector.score import DetectorScore, Segment
+    from reelproof.detector.score import DetectorScore, FaceTrack, Segment
 
 # Imported on first use (PEP 562): the verdict needs ``DetectorScore`` without scikit-learn's
 # seconds-long import, and a service without the detector extra still starts.
@@ -48,6 +52,7 @@ _LAZY = {
     "DetectorConfig": "model",
     "DetectorScore": "score",
     "Segment": "score",
+    "FaceTrack": "score",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
@@ -62,6 +67,7 @@ __all__ = [
     "ClipDetector",
     "DetectorConfig",
     "DetectorScore",
+    "FaceTrack",
     "FeatureExtractor",
     "LabeledVideo",
     "Segment",

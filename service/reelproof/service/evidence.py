@@ -8,6 +8,7 @@ from reelproof.provenance.codes import FAILURE_KIND_SENTENCES, FailureKind
 from reelproof.provenance.validation import ProvenanceFinding
 from reelproof.service.facts import (
     AI_SOURCE_TYPES,
+    DetectorFacts,
     Evidence,
     ProvenanceFacts,
     SignalFacts,
@@ -141,25 +142,58 @@ def detector_evidence(facts: SignalFacts) -> list[Evidence]:
     det = facts.detector
     if det is None:
         return [_missing_signal("detector", facts.detector_status, facts.errors)]
+    clip = _clip_evidence(det)
+    return [clip, _face_evidence(det)] if det.faces else [clip]
+
+
+def _face_evidence(det: DetectorFacts) -> Evidence:
+    """One finding for every tracked face: a face scored synthetic is a lead of its own."""
+    parts = [
+        f"face {f.track_id + 1} ({f.start_s:.1f}-{f.end_s:.1f} s) p = {f.p_synthetic:.2f}, "
+        f"{_FACE_WORDS.get(f.label, f.label)}"
+        for f in det.faces
+    ]
+    details: dict[str, JsonValue] = {
+        "faces": [
+            {"track_id": f.track_id, "start_s": f.start_s, "end_s": f.end_s,
+             "p_synthetic": f.p_synthetic, "label": f.label}
+            for f in det.faces
+        ]
+    }  # fmt: skip
+    count = f"{len(det.faces)} face{'s' * (len(det.faces) != 1)} tracked: " + "; ".join(parts)
+    if det.synthetic_faces:
+        msg = f"{count}. A face rated likely swapped or generated is a lead, not proof."
+        return Evidence("face_likely_synthetic", "detector", msg, details)
+    return Evidence("faces_scored", "detector", f"{count}.", details)
+
+
+_FACE_WORDS = {
+    "synthetic": "likely swapped or generated",
+    "real": "no sign of a swap",
+    "inconclusive": "uncertain",
+}
+
+
+def _clip_evidence(det: DetectorFacts) -> Evidence:
     details: dict[str, JsonValue] = {
         "p_synthetic": det.p_synthetic,
         "label": det.label,
         "model": det.model,
     }
     if det.p_synthetic is None:
-        reason = det.reason or "the clip could not be scored"
-        return [Evidence("classifier_not_evaluable", "detector", f"Classifier: {reason}.", details)]
+        reason = (det.reason or "the clip could not be scored").rstrip(".")
+        return Evidence("classifier_not_evaluable", "detector", f"Classifier: {reason}.", details)
     p = f"{det.p_synthetic:.2f}"
     if det.label == "synthetic":
         msg = f"The classifier rates the clip likely synthetic (p = {p}). Classifiers err; "
         msg += "treat this as a lead, not proof."
-        return [Evidence("likely_synthetic", "detector", msg, details)]
+        return Evidence("likely_synthetic", "detector", msg, details)
     if det.label == "real":
         msg = f"The classifier rates the clip unlikely synthetic (p = {p}). This is not proof "
         msg += "of authenticity."
-        return [Evidence("classifier_real", "detector", msg, details)]
+        return Evidence("classifier_real", "detector", msg, details)
     msg = f"The classifier is uncertain (p = {p})."
-    return [Evidence("classifier_uncertain", "detector", msg, details)]
+    return Evidence("classifier_uncertain", "detector", msg, details)
 
 
 def _missing_signal(signal: SignalName, status: SignalStatus, errors: dict[str, str]) -> Evidence:

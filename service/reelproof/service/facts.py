@@ -165,17 +165,36 @@ class RecoveryFacts:
 
 
 @dataclass(frozen=True)
+class FaceFacts:
+    """One tracked face's score (face mode)."""
+
+    track_id: int
+    start_s: float
+    end_s: float
+    p_synthetic: float
+    label: str  # synthetic | real | inconclusive
+
+
+@dataclass(frozen=True)
 class DetectorFacts:
     """What the fusion needs from the classifier."""
 
     p_synthetic: float | None
-    label: str  # synthetic | real | inconclusive
+    label: str  # synthetic | real | inconclusive | abstain
     model: str | None = None
     reason: str | None = None
+    faces: tuple[FaceFacts, ...] = ()
 
     @classmethod
     def of(cls, score: DetectorScore) -> DetectorFacts:
-        return cls(score.p_synthetic, score.label, score.model, score.reason)
+        faces = tuple(
+            FaceFacts(f.track_id, f.start_s, f.end_s, f.p_synthetic, f.label) for f in score.faces
+        )
+        return cls(score.p_synthetic, score.label, score.model, score.reason, faces)
+
+    @property
+    def synthetic_faces(self) -> tuple[FaceFacts, ...]:
+        return tuple(f for f in self.faces if f.label == "synthetic")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class VerifyOptions:
         detector_max_frames: frames the classifier samples across the clip.
         max_pixels / max_frames / max_duration_s / max_bytes: probe limits (``None``: defaults).
         parallel: run the independent checks in threads (off: one after another, for timing).
+        faces: the classifier's face mode (find, track and score each face) when the loaded
+            classifier has a face head.
         signal_timeout_s: wall-clock budget of the signals (in parallel mode): one still running
             then is reported as an error ("did not finish within ...") and abandoned, and the
             verdict is made from the others.
@@ -65,6 +67,7 @@ class VerifyOptions:
     max_duration_s: float | None = None
     max_bytes: int | None = None
     parallel: bool = True
+    faces: bool = True
     signal_timeout_s: float = 300.0
 
 

@@ -6,6 +6,7 @@ from the same data. Nothing in it loads from the network.
 
 from __future__ import annotations
 
+import base64
 import importlib.resources
 import json
 import math
@@ -36,7 +37,16 @@ def _env() -> jinja2.Environment:
     env.filters["fmt_s"] = lambda v: "—" if v is None else f"{float(v):.3f} s"
     env.filters["short_uri"] = lambda v: str(v).rstrip("/").rsplit("/", 1)[-1] if v else "—"
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, default=str)
+    env.filters["hex_b64"] = _hex_to_base64
     return env
+
+
+def _hex_to_base64(value: object) -> str:
+    """A hex string from the JSON (bytes, e.g. a face thumbnail) as base64 for a data: URI."""
+    try:
+        return base64.b64encode(bytes.fromhex(str(value))).decode("ascii")
+    except ValueError:
+        return ""
 
 
 def _fmt_p(value: float | None) -> str:

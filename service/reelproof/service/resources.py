@@ -41,8 +41,15 @@ class ClipScorer(Protocol):
         """``name@version:digest`` for reports."""
         ...
 
-    def score_file(self, path: str | Path, max_frames: int | None = None) -> DetectorScore:
-        """Score a video file from up to ``max_frames`` sampled frames."""
+    @property
+    def has_face_head(self) -> bool:
+        """Face mode is available."""
+        ...
+
+    def score_file(
+        self, path: str | Path, max_frames: int | None = None, faces: bool = False
+    ) -> DetectorScore:
+        """Score a video file from up to ``max_frames`` sampled frames (and its faces)."""
         ...
 
     def score_frames(
@@ -50,6 +57,8 @@ class ClipScorer(Protocol):
         frames: npt.NDArray[np.uint8],
         fps: float,
         timestamps: npt.NDArray[np.float64] | None = None,
+        bits_per_pixel: float | None = None,
+        faces: bool = False,
     ) -> DetectorScore:
         """Score (T, H, W, 3) uint8 RGB frames already sampled from one clip."""
         ...

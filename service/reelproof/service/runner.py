@@ -161,7 +161,8 @@ class SignalRunner:
         elif still:
             det = _done(SignalResult.failed(SignalStatus.NOT_APPLICABLE, STILL_DETECTOR, 0.0))
         else:
-            det = pool.submit(watch.run, "detector", lambda: self.detector(path, shared))
+            video = media if isinstance(media, MediaInfo) else None
+            det = pool.submit(watch.run, "detector", lambda: self.detector(path, shared, video))
         outcomes = SignalOutcomes(
             digest.result(),  # reading the bytes once is bounded by the file-size limit
             budget.wait(prov),
@@ -232,20 +233,33 @@ class SignalRunner:
 
         return run_signal(detect)
 
-    def detector(self, path: Path, shared: SharedSamples | None = None) -> DetectorResult:
+    def detector(
+        self, path: Path, shared: SharedSamples | None = None, media: MediaInfo | None = None
+    ) -> DetectorResult:
         def score() -> DetectorScore:
             budget = self.options.detector_max_frames
-            if shared is None or not shared.enabled:
-                return self.resources.detector.get().score_file(path, max_frames=budget)
+            model = None
             try:
                 model = self.resources.detector.get()
+                faces = self.options.faces and model.has_face_head
+                if shared is None or not shared.enabled or media is None:
+                    return model.score_file(path, max_frames=budget, faces=faces)
                 chunk = shared.sample(budget, self.resources.limits)
             finally:
-                shared.ready.set()  # the lookup must never wait for a sampling that failed
-            # The same frames ``score_file`` samples (``sample_frame_sets`` serves each sampling
-            # exactly as ``sample_frames`` alone would): the same score.
+                if shared is not None:
+                    shared.ready.set()  # the lookup must never wait for a sampling that failed
+            # The same frames and file facts ``score_file`` uses (``sample_frame_sets`` serves
+            # each sampling exactly as ``sample_frames`` alone would): the same score.
+            from reelproof.detector.model import bits_per_pixel
+
             assert chunk.fps is not None  # sampled from a probed stream: its rate is known
-            return model.score_frames(chunk.frames, float(chunk.fps), chunk.timestamps)
+            return model.score_frames(
+                chunk.frames,
+                float(chunk.fps),
+                chunk.timestamps,
+                bits_per_pixel=bits_per_pixel(media),
+                faces=faces,
+            )
 
         return run_signal(score)
 

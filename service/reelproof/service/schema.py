@@ -94,7 +94,10 @@ def signal_json(signal: SignalResult[Any], reading_type: type) -> JsonObject:
         }
         out["report_schema"] = None
     out["status"] = signal.status.value
-    out["reason"] = signal.reason
+    # One "reason" key: why the signal did not run, else the reading's own note (a classifier's
+    # abstention, a watermark reading that could not be evaluated).
+    own = out.get("reason")
+    out["reason"] = signal.reason if signal.reason is not None else own
     out["seconds"] = _value(signal.seconds)
     return out
 
@@ -155,7 +158,10 @@ class _ModelBuilder:
         }
         fields["report_schema"] = (str | None, Field(description="schema tag of the reading"))
         fields["status"] = (SignalStatus, Field(description="ok, skipped, unavailable or error"))
-        fields["reason"] = (str | None, Field(description="why the signal did not run or failed"))
+        fields["reason"] = (
+            str | None,
+            Field(description="why the signal did not run or failed, else the reading's own note"),
+        )
         fields["seconds"] = (float, Field(description="time the signal took"))
         doc = f"{_summary_line(reading)} Every key is present; reading keys are null unless ok."
         return create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)

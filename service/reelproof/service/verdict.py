@@ -220,6 +220,12 @@ def _headline(
     if "likely_synthetic" in codes:
         text = "No credentials or watermark decide it; the classifier rates it likely synthetic. "
         return VerdictLabel.LIKELY_SYNTHETIC, text + "Classifiers make mistakes: check further."
+    if "face_likely_synthetic" in codes and facts.detector is not None:
+        faces = facts.detector.synthetic_faces
+        spans = ", ".join(f"{f.start_s:.1f}-{f.end_s:.1f} s" for f in faces)
+        text = "No credentials or watermark decide it; the face classifier rates a face likely "
+        text += f"swapped or generated ({spans}). Classifiers make mistakes: check further."
+        return VerdictLabel.LIKELY_SYNTHETIC, text
     evaluated = (
         (prov is not None and prov.state != "absent")
         or (wm is not None and wm.evaluable)

@@ -26,6 +26,9 @@ def verify_command(
     no_provenance: bool = typer.Option(False, "--no-provenance", help="Skip C2PA credentials."),
     no_watermark: bool = typer.Option(False, "--no-watermark", help="Skip the watermark check."),
     no_detector: bool = typer.Option(False, "--no-detector", help="Skip the classifier."),
+    no_faces: bool = typer.Option(
+        False, "--no-faces", help="Skip the classifier's face mode (finding and scoring faces)."
+    ),
     trust: Path | None = typer.Option(
         None, "--trust", help="PEM file of trusted root certificates (default: local dev PKI)."
     ),
@@ -45,6 +48,7 @@ def verify_command(
         provenance=not no_provenance,
         watermark=not no_watermark,
         detector=not no_detector,
+        faces=not no_faces,
         trust_anchors=trust,
         manifest_store=store,
         detector_model=model,
