@@ -102,19 +102,36 @@ def run_cli(
 
 
 def _wait(proc: subprocess.Popen[bytes], limit_s: float) -> tuple[int, int, bool]:
-    """``(wait status, peak RSS in KiB, timed out)``; a process past ``limit_s`` is killed."""
+    """``(wait status, peak RSS in KiB, timed out)``; a process past ``limit_s`` is killed.
+
+    The peak is the process's own ``VmHWM``, read while it runs (``wait4``'s ``ru_maxrss`` would
+    count the parent's memory from before ``exec``).
+    """
     deadline = time.monotonic() + limit_s
+    peak = 0
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        peak = max(peak, _vm_hwm_kb(proc.pid))
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            return status, usage.ru_maxrss, False
+            return status, peak, False
         if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
             proc.returncode = -9
-            return status, usage.ru_maxrss, True
-        time.sleep(0.02)
+            return status, peak, True
+        time.sleep(0.01)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def make_seeds(folder: Path, video: Path, fixtures: Path | None) -> Seeds:
