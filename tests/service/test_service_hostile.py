@@ -268,3 +268,31 @@ def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
         ).stdout
         os.killpg(group, signal.SIGKILL)
         pytest.fail(f"processes outlived the killed server:\n{survivors}")
+
+
+class _HungScorer:
+    """A classifier that never answers in time (as a library stuck on a crafted input would)."""
+
+    has_face_head = False
+    model_id = "hung@0"
+
+    def score_file(self, path: object, max_frames: int | None = None, faces: bool = False) -> None:
+        time.sleep(30)
+
+    def score_frames(self, *args: object, **kwargs: object) -> None:
+        time.sleep(30)
+
+
+def test_a_signal_past_its_time_budget_is_reported_and_abandoned(bikes_mp4: Path) -> None:
+    from reelproof.service.pipeline import Verifier, VerifyOptions
+    from reelproof.service.resources import Lazy
+
+    verifier = Verifier(VerifyOptions(signal_timeout_s=2.0, watermark_max_frames=8))
+    verifier.resources.detector = Lazy(_HungScorer)  # type: ignore[arg-type]
+    start = time.monotonic()
+    verdict = verifier.verify(bikes_mp4)
+    assert time.monotonic() - start < 15  # not the scorer's 30 s
+    assert verdict.detector.status.value == "error"
+    assert "did not finish within 2 s" in str(verdict.detector.reason)
+    assert verdict.provenance.status.value == "ok" and verdict.watermark.status.value == "ok"
+    assert verdict.verdict.value in ("inconclusive", "not_applicable")
