@@ -61,7 +61,7 @@ def transcode(clip: Clip, codec: str = "libx264", crf: int = 23, preset: str = "
 
     Args:
         clip: input clip.
-        codec: "libx264", "libx265" or "libvpx-vp9".
+        codec: "libx264", "libx265", "libvpx-vp9" or "libsvtav1" (AV1).
         crf: constant rate factor.
         preset: x264/x265 preset (ignored by VP9, which runs at ``deadline=good, cpu-used=4``).
     """
@@ -82,6 +82,9 @@ def transcode(clip: Clip, codec: str = "libx264", crf: int = 23, preset: str = "
             "cpu-used": "4",
             "threads": "1",
         }
+    elif codec == "libsvtav1":
+        # SVT-AV1 preset 8 (a platform's speed/quality middle); lp=1: one thread.
+        options = {"crf": str(crf), "preset": "8", "svtav1-params": "lp=1"}
     elif codec == "libx265":
         options = {
             "crf": str(crf),
