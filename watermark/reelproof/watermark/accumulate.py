@@ -9,6 +9,7 @@ residual and one addition; the geometric search and the folds run on the sum, at
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +17,7 @@ import numpy.typing as npt
 from reelproof.watermark.config import MIN_SIDE, RpSsConfig
 from reelproof.watermark.geometry import Geometry, fold_index
 
-HALF_RES_FROM = 512
+HALF_RES_FROM = 256
 """Frames whose short side is at least this are read at half resolution (2 x 2 luma averages):
 the mark's frequencies (periods of 7-43 px at scale 1) stay well inside the band, at a quarter of
 the cost. Smaller frames are read at full resolution, so that a mark shrunk with the picture
@@ -118,6 +119,14 @@ def _fold_exact(res: npt.NDArray[np.float32], period: int) -> npt.NDArray[np.flo
     return folded
 
 
+@lru_cache(maxsize=16)
+def _exact_counts(height: int, width: int, period: int) -> npt.NDArray[np.float64]:
+    """Pixels per cell of ``_fold_exact``; (period * period,) float64, read-only."""
+    counts = _fold_exact(np.ones((height, width), dtype=np.float32), period)
+    counts.flags.writeable = False
+    return counts
+
+
 @dataclass
 class FoldAccumulator:
     """Sums the residuals of a clip's frames; folds the sum at any geometry on demand.
@@ -140,11 +149,12 @@ class FoldAccumulator:
     factor: int = 0
     whitened: npt.NDArray[np.float32] | None = None
     plain: npt.NDArray[np.float32] | None = None
-    _folds: dict[tuple[Geometry, bool], npt.NDArray[np.float64]] = field(default_factory=dict)
-    _synced: list[Geometry] | None = None
+    _folds: dict[tuple[Geometry, bool, int], npt.NDArray[np.float64]] = field(default_factory=dict)
+    _lattices: list[tuple[float, npt.NDArray[np.float64]]] | None = None
 
     @property
     def period(self) -> int:
+        """Fold cells per side of the small tile."""
         return self.config.tile // 2
 
     def add_frame(self, frame: npt.NDArray[np.uint8]) -> None:
@@ -175,38 +185,41 @@ class FoldAccumulator:
             return
         self.frames_used += 1
         self._folds.clear()
-        self._synced = None
+        self._lattices = None
         if self.whitened is None or self.plain is None:
             self.whitened, self.plain = pair[0].copy(), pair[1].copy()
         else:
             self.whitened += pair[0]
             self.plain += pair[1]
 
-    def fold(self, geometry: Geometry, plain: bool = False) -> npt.NDArray[np.float64]:
+    def fold(
+        self, geometry: Geometry, plain: bool = False, period: int | None = None
+    ) -> npt.NDArray[np.float64]:
         """Mean-folded tile at ``geometry``; (period, period) float64 with zero mean.
 
-        Cells no pixel falls into (small or shrunk pictures) are 0. Cached until the next frame.
+        ``period`` is the tile's cells per side (tile / 2; the small tile's when None). Cells no
+        pixel falls into (small or shrunk pictures) are 0. Cached until the next frame.
         """
-        key = (geometry, plain)
+        cells = period if period is not None else self.period
+        key = (geometry, plain, cells)
         cached = self._folds.get(key)
         if cached is not None:
             return cached
         image = self.plain if plain else self.whitened
         if image is None:
             raise ValueError("no frame has been accumulated")
-        period = self.period
         height, width = image.shape
         if geometry.is_identity and geometry.factor == 2:
-            sums = _fold_exact(image, period)
-            counts = fold_index(height, width, geometry.matrix, period)[1]
+            sums = _fold_exact(image, cells)
+            counts = _exact_counts(height, width, cells)
         else:
-            index, counts = fold_index(height, width, geometry.matrix, period)
-            sums = np.bincount(index, weights=image.ravel(), minlength=period * period).astype(
+            index, counts = fold_index(height, width, geometry.matrix, cells)
+            sums = np.bincount(index, weights=image.ravel(), minlength=cells * cells).astype(
                 np.float64
             )
         mean = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        tile = mean.reshape(period, period)
-        filled = counts.reshape(period, period) > 0
+        tile = mean.reshape(cells, cells)
+        filled = counts.reshape(cells, cells) > 0
         tile[filled] -= tile[filled].mean()
         self._folds[key] = tile
         return tile
@@ -215,25 +228,33 @@ class FoldAccumulator:
         """The listed (scale, angle) hypotheses at this clip's working resolution."""
         return [Geometry.fixed(s, a, self.factor) for s, a in self.config.hypotheses()]
 
-    def geometries(self) -> list[Geometry]:
+    def geometries(self, tile: int | None = None) -> list[Geometry]:
         """Listed hypotheses, then the synchronised ones that differ from all of them.
 
-        A measured geometry whose fold would put no pixel of the frame more than a quarter cell
-        away from a listed hypothesis' adds nothing and is dropped (the p-value still counts it).
-        Cached until the next frame.
+        The measured lattices are converted for ``tile`` (the small tile when None) and kept
+        when their scale lies in the searched range for that tile. A measured geometry whose
+        fold would put no pixel of the frame more than a quarter cell away from a listed
+        hypothesis' adds nothing and is dropped (the p-value still counts it). The lattice
+        search runs once per frame count, for all tiles and keys.
         """
         fixed = self.fixed_geometries()
         if not self.config.sync or self.whitened is None:
             return fixed
-        if self._synced is None:
+        if self._lattices is None:
             from reelproof.watermark.sync import synchronise
 
-            found = synchronise(self.whitened, self.factor, self.config)
-            height, width = self.whitened.shape
-            corners = np.array([[width, 0.0], [0.0, height], [width, height]]).T
-            self._synced = [
-                g
-                for g in found
-                if all(np.max(np.abs((g.array - f.array) @ corners)) > 0.25 for f in fixed)
-            ]
-        return fixed + self._synced
+            self._lattices = synchronise(self.whitened, self.factor, self.config)
+        size = tile if tile is not None else self.config.tile
+        height, width = self.whitened.shape
+        corners = np.array([[width, 0.0], [0.0, height], [width, height]]).T
+        kept: list[Geometry] = []
+        for z, reciprocal in self._lattices:
+            geometry = Geometry.from_reciprocal(reciprocal, self.factor, size // 2, z)
+            in_range = (
+                self.config.min_scale / 1.15 <= geometry.scale <= self.config.max_scale * 1.15
+            )
+            if in_range and all(
+                np.max(np.abs((geometry.array - f.array) @ corners)) > 0.25 for f in fixed
+            ):
+                kept.append(geometry)
+        return fixed + kept

@@ -17,6 +17,10 @@ class RpSsConfig:
 
     Attributes:
         tile: tile size in pixels of the marked picture (folded into tile/2 cells per side).
+        large_tile: tile of frames whose short side is at least ``large_tile_from`` (0: always
+            ``tile``). Its frequencies are 1.5x lower: they survive being shrunk by a re-poster
+            and then compressed, where 720p/1080p clips with the small tile lost the mark.
+        large_tile_from: short side (pixels) from which frames carry ``large_tile``.
         r_lo, r_hi: band of tile frequencies used (cycles per tile).
         pilot_weight: amplitude of pilot bins relative to payload bins.
         strength: multiplier of the embedding amplitude (1.0 = default quality).
@@ -44,6 +48,8 @@ class RpSsConfig:
     """
 
     tile: int = 128
+    large_tile: int = 192
+    large_tile_from: int = 480
     r_lo: float = 3.0
     r_hi: float = 18.0
     pilot_weight: float = 1.0
@@ -69,6 +75,8 @@ class RpSsConfig:
     def __post_init__(self) -> None:
         if self.tile % 32 != 0 or self.tile < 64:
             raise ConfigError(f"tile must be a multiple of 32 and >= 64, got {self.tile}")
+        if self.large_tile and (self.large_tile % 32 != 0 or self.large_tile <= self.tile):
+            raise ConfigError("large_tile must be 0 or a multiple of 32 above tile")
         if not 0.0 < self.strength <= 4.0:
             raise ConfigError(f"strength must be in (0, 4], got {self.strength}")
         if not self.scales or any(s <= 0.0 for s in self.scales):
@@ -91,6 +99,15 @@ class RpSsConfig:
             raise ConfigError("sync_candidates must be within [1, 8]")
         if not 0.0 <= self.futility_beta < 0.5:
             raise ConfigError("futility_beta must be in [0, 0.5)")
+
+    def tiles(self) -> tuple[int, ...]:
+        """Every tile size a marked clip may carry (the detector tries each)."""
+        return (self.tile, self.large_tile) if self.large_tile else (self.tile,)
+
+    def tile_for(self, height: int, width: int) -> int:
+        """The tile frames of this size are marked with."""
+        large = self.large_tile and min(height, width) >= self.large_tile_from
+        return self.large_tile if large else self.tile
 
     def hypotheses(self) -> tuple[tuple[float, float], ...]:
         """Fixed (scale, angle in degrees) pairs folded by the detector."""

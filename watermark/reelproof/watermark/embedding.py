@@ -26,12 +26,13 @@ def pattern_for(
     key: WatermarkKey, config: RpSsConfig, id_hex: str, height: int, width: int
 ) -> npt.NDArray[np.int16]:
     """Tiled pattern for one (key, payload, frame size), fixed point, shape (Hb, 16, Wb * 16)."""
-    layout = make_layout(key, config.tile, config.r_lo, config.r_hi)
+    size = config.tile_for(height, width)
+    layout = make_layout(key, size, config.r_lo, config.r_hi)
     id_bits = Payload.from_hex(id_hex, ID_BITS).to_array()
     coded = encode_payload(id_bits, layout.mac_key, layout.scramble)
     tile = synthesize_tile(layout, coded, config.pilot_weight)
     hb, wb = -(-height // _BLOCK), -(-width // _BLOCK)
-    reps = (-(-hb * _BLOCK // config.tile), -(-wb * _BLOCK // config.tile))
+    reps = (-(-hb * _BLOCK // size), -(-wb * _BLOCK // size))
     full = np.tile(tile, reps)[: hb * _BLOCK, : wb * _BLOCK]
     fixed = np.rint(np.clip(full, -5.0, 5.0) * _PATTERN_Q).astype(np.int16)
     fixed.flags.writeable = False

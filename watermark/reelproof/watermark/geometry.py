@@ -86,22 +86,45 @@ class Geometry:
         return self.matrix == (k, 0.0, 0.0, k)
 
 
+_FRACTION_BITS = 16  # fixed point of the cell coordinates: 1/65536 cell per pixel step
+
+
 @lru_cache(maxsize=16)
 def fold_index(
     height: int, width: int, matrix: Matrix, period: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
     """Tile cell of every working pixel and the pixel count of every cell.
 
+    Cell coordinates are computed in 16.16 fixed point (int32 adds and shifts are several times
+    faster than float floors here); the error after 2,000 pixels is under 0.02 cell.
+
     Returns:
         ((H * W,) int32 cell index in [0, period**2), (period**2,) float64 counts), read-only.
     """
-    m00, m01, m10, m11 = (np.float32(v) for v in matrix)
-    xs = np.arange(width, dtype=np.float32)
-    ys = np.arange(height, dtype=np.float32)[:, None]
-    u = np.floor(xs * m00 + ys * m01 + np.float32(0.5)).astype(np.int32) % period
-    v = np.floor(xs * m10 + ys * m11 + np.float32(0.5)).astype(np.int32) % period
-    index = (v * period + u).ravel()
-    counts = np.bincount(index, minlength=period * period).astype(np.float64)
-    index.flags.writeable = False
+    one = float(1 << _FRACTION_BITS)
+    half = 1 << (_FRACTION_BITS - 1)
+    m00, m01, m10, m11 = (round(v * one) for v in matrix)
+    # About the frame centre (as a rotated clip turns), so that turning by a small angle keeps
+    # the centre in place; a translation only moves the tile, which the shift search covers.
+    cx, cy = width / 2.0, height / 2.0
+    xs = np.arange(width, dtype=np.int32)
+    ys = np.arange(height, dtype=np.int32)
+    index = np.empty((height, width), dtype=np.int32)
+    for m_x, m_y, weight in ((m00, m01, 1), (m10, m11, period)):
+        start = half - round(cx * m_x + cy * m_y)
+        coord = (xs * np.int32(m_x))[None, :] + (ys * np.int32(m_y) + np.int32(start))[:, None]
+        coord >>= _FRACTION_BITS  # arithmetic shift: floor, negatives included
+        if period & (period - 1) == 0:
+            coord &= period - 1  # two's complement: also right for negative cells
+        else:
+            coord %= period
+        if weight == 1:
+            index[...] = coord
+        else:
+            coord *= period
+            index += coord
+    flat = index.ravel()
+    counts = np.bincount(flat, minlength=period * period).astype(np.float64)
+    flat.flags.writeable = False
     counts.flags.writeable = False
-    return index, counts
+    return flat, counts

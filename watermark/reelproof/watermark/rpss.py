@@ -115,7 +115,11 @@ class StreamDetector:
         if self.max_frames < 1:
             raise InputError("max_frames must be >= 1")
         self.acc = FoldAccumulator(config)
-        self.layouts = [make_layout(k, config.tile, config.r_lo, config.r_hi) for k in self.keys]
+        # One layout per key and tile size; ``layouts`` keeps the small tile's, key by key.
+        self.tile_layouts = [
+            [make_layout(k, t, config.r_lo, config.r_hi) for t in config.tiles()] for k in self.keys
+        ]
+        self.layouts = [per_key[0] for per_key in self.tile_layouts]
         self._next_look = 1
         self._reading: WatermarkReading | None = None
         self._gave_up = False
@@ -177,15 +181,19 @@ class StreamDetector:
             else:
                 reason = "flat or black video: no texture to carry or reveal a mark"
             return WatermarkReading.not_evaluable(reason, METHOD, key_id, 0)
-        geometries = self.acc.geometries()  # key-independent: shared by all keys
+        # Key-independent: the geometries of each tile size are shared by all keys.
+        geometries = {t: self.acc.geometries(t) for t in self.config.tiles()}
         best_reading: WatermarkReading | None = None
-        for key, layout in zip(self.keys, self.layouts, strict=True):
-            score = score_key(self.acc, layout, self.config.search_flip, geometries)
-            if score is None:
-                continue
-            reading = self._reading_for(key, layout, score, n_keys)
-            if best_reading is None or _better(reading, best_reading):
-                best_reading = reading
+        for key, layouts in zip(self.keys, self.tile_layouts, strict=True):
+            for layout in layouts:
+                score = score_key(
+                    self.acc, layout, self.config.search_flip, geometries[layout.tile]
+                )
+                if score is None:
+                    continue
+                reading = self._reading_for(key, layout, score, n_keys)
+                if best_reading is None or _better(reading, best_reading):
+                    best_reading = reading
         if best_reading is None:
             return WatermarkReading.not_evaluable(
                 "too little usable signal in the clip", METHOD, key_id, self.acc.frames_used

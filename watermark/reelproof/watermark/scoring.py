@@ -49,9 +49,12 @@ def hypotheses_per_geometry(period: int, flips: bool) -> int:
     return period * period * len(_SUBPIXEL) * (2 if flips else 1)
 
 
-def n_geometries(acc: FoldAccumulator) -> int:
-    """Geometries the p-value is corrected for: listed ones plus every possible sync candidate."""
-    return len(acc.config.hypotheses()) + (acc.config.sync_candidates if acc.config.sync else 0)
+def n_tests(acc: FoldAccumulator, flips: bool) -> int:
+    """Hypotheses one look at one key tries: for every tile size, the listed geometries plus
+    every possible synchronisation candidate, each at every shift, sub-pixel offset and flip."""
+    config = acc.config
+    per_tile = len(config.hypotheses()) + (config.sync_candidates if config.sync else 0)
+    return sum(hypotheses_per_geometry(t // 2, flips) * per_tile for t in config.tiles())
 
 
 def _reference(layout: Layout, period: int) -> tuple[npt.NDArray[np.int64], ...]:
@@ -124,8 +127,9 @@ def plain_soft(
     geometry = score.geometry or Geometry.fixed(1.0, 0.0, acc.factor)
     if not geometry.is_identity:
         return None
-    values = bin_values(acc.fold(geometry, plain=True), layout, score.flipped)
-    return aligned_soft(values, layout, score.flipped, score.offset, acc.period)
+    period = layout.tile // 2
+    values = bin_values(acc.fold(geometry, plain=True, period=period), layout, score.flipped)
+    return aligned_soft(values, layout, score.flipped, score.offset, period)
 
 
 def score_key(
@@ -138,47 +142,59 @@ def score_key(
 
     Args:
         acc: the accumulated clip.
-        layout: the key's layout.
+        layout: the key's layout for one tile size.
         flips: also test the mirrored clip.
         geometries: hypotheses to fold at; the listed and the synchronised ones when None.
 
     Returns:
-        The best hypothesis (``n_tests`` counts what the p-value must be corrected for), or None
-        when no fold has enough valid pilot bins.
+        The best hypothesis, or None when no fold has enough valid pilot bins. Its ``n_tests``
+        counts every hypothesis of every tile size (see ``n_tests``): callers try each tile's
+        layout and keep the best.
     """
     if acc.whitened is None:
         return None
-    period = acc.period
-    chosen = list(geometries) if geometries is not None else acc.geometries()
-    best: Score | None = None
+    period = layout.tile // 2
+    chosen = list(geometries) if geometries is not None else acc.geometries(layout.tile)
+    best: tuple[float, Geometry, _Peak] | None = None
     for geometry in chosen:
-        candidate = _best_at(acc.fold(geometry), layout, flips, period)
-        if candidate is not None and (best is None or candidate.z > best.z):
-            best = Score(
-                candidate.z,
-                geometry.scale,
-                candidate.shift,
-                candidate.flipped,
-                geometry.angle,
-                candidate.soft,
-                0,
-                candidate.offset,
-                geometry,
-            )
+        peak = _best_at(acc.fold(geometry, period=period), layout, flips, period)
+        if peak is not None and (best is None or peak.z > best[0]):
+            best = (peak.z, geometry, peak)
     if best is None:
         return None
-    n_tests = hypotheses_per_geometry(period, flips) * n_geometries(acc)
-    return Score(**{**best.__dict__, "n_tests": n_tests})
+    _, geometry, peak = best
+    soft = aligned_soft(peak.values, layout, peak.flipped, peak.offset, period)
+    return Score(
+        peak.z,
+        geometry.scale,
+        (int(peak.offset[0]), int(peak.offset[1])),
+        peak.flipped,
+        geometry.angle,
+        soft,
+        n_tests(acc, flips),
+        peak.offset,
+        geometry,
+    )
+
+
+@dataclass(frozen=True)
+class _Peak:
+    """Best shift of one folded tile: z, flip, offset (cells) and the bin values it came from."""
+
+    z: float
+    flipped: bool
+    offset: tuple[float, float]
+    values: npt.NDArray[np.complex128]
 
 
 def _best_at(
     tile: npt.NDArray[np.float64], layout: Layout, flips: bool, period: int
-) -> Score | None:
+) -> _Peak | None:
     """Best shift, sub-pixel offset and flip of one folded tile."""
     ky_i, _, _ = _reference(layout, period)
     ref = reference_rotor(layout)
     pilot = layout.pilot
-    best: Score | None = None
+    best: _Peak | None = None
     for flipped in (False, True) if flips else (False,):
         values = bin_values(tile, layout, flipped)
         magnitude = np.abs(values)
@@ -199,9 +215,7 @@ def _best_at(
             z = float(corr.flat[flat_index]) / sigma
             if best is None or z > best.z:
                 sy, sx = divmod(flat_index, period)
-                offset = (sy + dy, sx + dx)
-                soft = aligned_soft(values, layout, flipped, offset, period)
-                best = Score(z, 1.0, (sy, sx), flipped, 0.0, soft, 0, offset)
+                best = _Peak(z, flipped, (sy + dy, sx + dx), values)
     return best
 
 
@@ -212,7 +226,7 @@ def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
     """
     if acc.whitened is None:
         return None
-    tile = acc.fold(Geometry.fixed(1.0, 0.0, acc.factor))
+    tile = acc.fold(Geometry.fixed(1.0, 0.0, acc.factor), period=layout.tile // 2)
     values = bin_values(tile, layout, False)[layout.pilot]
     magnitude = np.abs(values)
     valid = magnitude > 1e-12

@@ -142,11 +142,18 @@ class _PolarPlan:
     turns: npt.NDArray[np.int64]
 
 
+def scale_range(config: RpSsConfig) -> tuple[float, float]:
+    """Lattice periods searched, as scales of the small tile: a large tile at scale s has the
+    small tile's lattice at scale s * large / small."""
+    return config.min_scale, config.max_scale * max(config.tiles()) / config.tile
+
+
 @lru_cache(maxsize=8)
 def _polar_plan(height: int, width: int, factor: int, config: RpSsConfig) -> _PolarPlan:
     points = template(config.tile, config.r_lo, config.r_hi)
+    low, high = scale_range(config)
     unit = factor / config.tile  # cycles per working pixel of one cycle per tile at scale 1
-    rho_lo = math.log(unit * config.r_lo / (config.max_scale * 1.08))
+    rho_lo = math.log(unit * config.r_lo / (high * 1.08))
     n_rho = max(8, int((math.log(0.5) - rho_lo) / _RHO_STEP) + 1)
     phi = (np.arange(_PHI_STEPS) / _PHI_STEPS - 0.5) * math.pi
     rr, pp = np.meshgrid(np.exp(rho_lo + _RHO_STEP * np.arange(n_rho)), phi, indexing="ij")
@@ -164,8 +171,8 @@ def _polar_plan(height: int, width: int, factor: int, config: RpSsConfig) -> _Po
         maps=maps,
         t_i=t_i.astype(np.int64),
         t_j=t_j.astype(np.int64),
-        shift_lo=math.floor(-math.log(config.max_scale * 1.05) / _RHO_STEP),
-        shift_hi=math.ceil(-math.log(config.min_scale / 1.05) / _RHO_STEP),
+        shift_lo=math.floor(-math.log(high * 1.05) / _RHO_STEP),
+        shift_hi=math.ceil(-math.log(low / 1.05) / _RHO_STEP),
         turns=np.arange(-n_turn, n_turn + 1),
     )
 
@@ -301,45 +308,49 @@ def lattice_z(
     return float(values.sum() / (spec.noise * math.sqrt(len(values))))
 
 
-def synchronise(image: npt.NDArray[np.float32], factor: int, config: RpSsConfig) -> list[Geometry]:
-    """Up to ``config.sync_candidates`` measured geometries, best lattice evidence first.
+def synchronise(
+    image: npt.NDArray[np.float32], factor: int, config: RpSsConfig
+) -> list[tuple[float, npt.NDArray[np.float64]]]:
+    """Up to ``config.sync_candidates`` measured lattices, strongest evidence first.
 
     Args:
         image: summed whitened residual (h, w) float32 at the working resolution.
         factor: working-resolution divisor of the clip.
-        config: rp-ss settings (tile, band, scale/angle/aspect ranges).
+        config: rp-ss settings (tiles, band, scale/angle/aspect ranges).
 
     Returns:
-        Geometries (possibly fewer, or none for frames too small to hold a lattice).
+        (lattice z, reciprocal geometry) pairs: ``reciprocal @ k`` is the working-pixel
+        frequency of small-tile frequency ``k``; ``Geometry.from_reciprocal`` turns one into a
+        fold for any tile. Fewer (or none, for frames too small to hold a lattice) may come back.
     """
-    period_px = config.tile / factor  # tile period in working pixels at scale 1
-    if min(image.shape) < _MIN_PERIODS * period_px * config.min_scale:
+    low, high = scale_range(config)
+    period_px = config.tile / factor  # small tile period in working pixels at scale 1
+    if min(image.shape) < _MIN_PERIODS * period_px * low:
         return []
     points = template(config.tile, config.r_lo, config.r_hi)
-    # At least 4 bins between neighbouring peaks at the largest scale searched.
-    spec = spectrum(image, factor, int(4 * period_px * config.max_scale))
+    # At least 4 bins between neighbouring peaks at the largest period searched.
+    spec = spectrum(image, factor, int(4 * period_px * high))
     kept: list[tuple[float, npt.NDArray[np.float64]]] = []
     for _, coarse in _coarse(spec, config, factor)[: 2 * config.sync_candidates]:
         fine = refine(spec, coarse, points)
         if not _plausible(fine, factor, config) or any(
-            np.allclose(fine, other, rtol=2e-3, atol=1e-6) for _, other in kept
+            float(np.max(np.abs(fine - other))) <= 2e-3 * float(np.max(np.abs(other)))
+            for _, other in kept
         ):
             continue
         kept.append((lattice_z(spec, fine, points), fine))
     kept.sort(key=lambda item: -item[0])
-    period = config.tile // 2
-    return [
-        Geometry.from_reciprocal(g, factor, period, z) for z, g in kept[: config.sync_candidates]
-    ]
+    return kept[: config.sync_candidates]
 
 
 def _plausible(reciprocal: npt.NDArray[np.float64], factor: int, config: RpSsConfig) -> bool:
     """Within the searched ranges (with a margin): refinement may not wander off."""
-    geometry = Geometry.from_reciprocal(reciprocal, factor, config.tile // 2, 0.0)
     if not np.all(np.isfinite(reciprocal)):
         return False
+    geometry = Geometry.from_reciprocal(reciprocal, factor, config.tile // 2, 0.0)
+    low, high = scale_range(config)
     return (
-        config.min_scale / 1.15 <= geometry.scale <= config.max_scale * 1.15
+        low / 1.15 <= geometry.scale <= high * 1.15
         and abs(geometry.angle) <= config.max_angle + 2.0
         and min(config.aspects) / 1.15 <= geometry.aspect <= max(config.aspects) * 1.15
     )
