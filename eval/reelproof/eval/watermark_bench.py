@@ -32,7 +32,7 @@ import numpy.typing as npt
 from reelproof.core.clip import Clip
 from reelproof.core.payload import Payload
 from reelproof.eval import metrics
-from reelproof.eval.attacks import create_attack, list_attacks, transcode
+from reelproof.eval.attacks import create_attack, transcode
 from reelproof.watermark import Watermarker, WatermarkKey, create_watermarker
 from reelproof.watermark.layout import make_layout
 from reelproof.watermark.rpss import FoldAccumulator, RpSsConfig, fixed_hypothesis_z, score_key
@@ -40,6 +40,35 @@ from reelproof.watermark.rpss import FoldAccumulator, RpSsConfig, fixed_hypothes
 PAYLOAD_HEX = "c0ffee0123456789"
 FPS = Fraction(25)
 RESOLUTIONS = {256: (456, 256), 720: (1280, 720), 1080: (1920, 1080)}
+# The attacks of the first benchmark (the re-posting transforms have their own section).
+ATTACKS = (
+    "blur_1.0",
+    "brightness_+20",
+    "brightness_-20",
+    "combined",
+    "contrast_+20",
+    "contrast_-20",
+    "crop_50",
+    "crop_90",
+    "drop_every_2nd",
+    "first_8_frames",
+    "fps_30_to_24",
+    "gamma_1.5",
+    "h264_crf23",
+    "h264_crf28",
+    "h264_crf35",
+    "h264_crf40",
+    "h265_crf28",
+    "hflip",
+    "identity",
+    "jpeg_50",
+    "noise_5",
+    "resize_0.25",
+    "resize_0.5",
+    "rotate_2",
+    "saturation_0.5",
+    "vp9_crf40",
+)
 QUICK_ATTACKS = (
     "identity",
     "h264_crf28",
@@ -92,10 +121,10 @@ class BenchSettings:
             quick=False,
             resolutions=(256, 720, 1080),
             frames=100,  # 4 seconds at 25 fps
-            attacks=tuple(list_attacks()),
+            attacks=ATTACKS,
             baseline_frames=4,
             baseline_resolutions=(256, 720),
-            baseline_attacks=tuple(list_attacks()),
+            baseline_attacks=ATTACKS,
             fpr_keys=4,
             fpr_window=8,
             fpr_synthetic=400,
@@ -359,7 +388,8 @@ def run_false_positives(
     """Score unmarked windows with ``fpr_keys`` keys (demo + random); count detections."""
     config = RpSsConfig()
     keys = [WatermarkKey.demo()] + [WatermarkKey.generate() for _ in range(settings.fpr_keys - 1)]
-    layouts = [make_layout(k, config.tile, config.r_lo, config.r_hi) for k in keys]
+    # Every tile size of every key, as the detector tries them.
+    layouts = [[make_layout(k, t, config.r_lo, config.r_hi) for t in config.tiles()] for k in keys]
     from reelproof.watermark.rpss import n_looks, p_value
 
     result = FprResult()
@@ -383,11 +413,14 @@ def run_false_positives(
         if acc.frames_used == 0:
             result.not_evaluable += 1
             continue
-        for layout in layouts:
-            score = score_key(acc, layout, config.search_flip)
-            if score is None:
+        for per_key in layouts:
+            scores = [score_key(acc, layout, config.search_flip) for layout in per_key]
+            found = [sc for sc in scores if sc is not None]
+            if not found:
                 result.not_evaluable += 1
                 continue
+            score = max(found, key=lambda sc: sc.z)
+            layout = per_key[0]
             hypotheses = score.n_tests * looks
             result.hypotheses = hypotheses
             p = p_value(score.z, hypotheses)
@@ -434,6 +467,9 @@ class SpeedResult:
     detect_unmarked_frames: int = 0
     file_seconds: int = 0
     baseline_fps: dict[str, float] = field(default_factory=dict)
+    bare_decode_cpu_s: float = math.nan  # decoding the same frames, nothing else
+    bare_rgb_cpu_s: float = math.nan  # decoding and converting them to RGB
+    file_frames: int = 0
 
 
 def _x264_fps(frames: npt.NDArray[np.uint8]) -> tuple[float, float]:
@@ -459,6 +495,30 @@ def _x264_fps(frames: npt.NDArray[np.uint8]) -> tuple[float, float]:
     return count / (time.process_time() - cpu), count / (time.perf_counter() - started)
 
 
+def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(CPU seconds, wall seconds, result) of one call."""
+    started, cpu = time.perf_counter(), time.process_time()
+    value = fn()
+    return time.process_time() - cpu, time.perf_counter() - started, value
+
+
+def _bare_decode(path: Path, frames: int) -> int:
+    """Decode the first ``frames`` frames through the same safe reader, keeping nothing."""
+    from reelproof.watermark.files import iter_luma
+
+    count = 0
+    for _ in iter_luma(path, frames):
+        count += 1
+    return count
+
+
+def _rgb_decode(path: Path, frames: int) -> int:
+    """Decode and convert to RGB the first ``frames`` frames (what ``iter_chunks`` costs)."""
+    from reelproof.core.io import iter_chunks
+
+    return sum(len(chunk) for chunk in iter_chunks(path, chunk_frames=8, max_frames=frames))
+
+
 def run_speed(
     settings: BenchSettings, real_1080: npt.NDArray[np.uint8], log: Callable[[str], None]
 ) -> SpeedResult:
@@ -479,6 +539,7 @@ def _run_speed(
 ) -> SpeedResult:
     from reelproof.core.io import VideoWriter
     from reelproof.watermark import Keyring, detect_file
+    from reelproof.watermark.files import DEFAULT_FILE_FRAMES
 
     result = SpeedResult(file_seconds=settings.detect_file_seconds)
     payload = Payload.from_hex(PAYLOAD_HEX, 64)
@@ -506,16 +567,20 @@ def _run_speed(
                     chunk = long_frames[start : start + 25]
                     writer.write(wm.embed(chunk, payload) if mark else chunk)
         ring = Keyring([WatermarkKey.demo()])
-        started, cpu = time.perf_counter(), time.process_time()
-        reading = detect_file(marked_path, ring)
-        result.detect_marked_s = time.perf_counter() - started
-        result.detect_marked_cpu_s = time.process_time() - cpu
+        detect_file(marked_path, ring)  # warm caches (layouts, FFT plans), as a service would
+        result.file_frames = DEFAULT_FILE_FRAMES
+        marked_runs, plain_runs, bare_runs, rgb_runs = [], [], [], []
+        for _ in range(3):  # best of three: a shared machine only ever adds time
+            marked_runs.append(_timed(lambda: detect_file(marked_path, ring)))
+            plain_runs.append(_timed(lambda: detect_file(plain_path, ring)))
+            bare_runs.append(_timed(lambda: _bare_decode(plain_path, DEFAULT_FILE_FRAMES)))
+            rgb_runs.append(_timed(lambda: _rgb_decode(plain_path, DEFAULT_FILE_FRAMES)))
+        (result.detect_marked_cpu_s, result.detect_marked_s, reading) = min(marked_runs)
         result.detect_marked_frames = reading.frames_used
-        started, cpu = time.perf_counter(), time.process_time()
-        reading = detect_file(plain_path, ring)
-        result.detect_unmarked_s = time.perf_counter() - started
-        result.detect_unmarked_cpu_s = time.process_time() - cpu
+        (result.detect_unmarked_cpu_s, result.detect_unmarked_s, reading) = min(plain_runs)
         result.detect_unmarked_frames = reading.frames_used
+        result.bare_decode_cpu_s = min(bare_runs)[0]
+        result.bare_rgb_cpu_s = min(rgb_runs)[0]
     log(f"detect marked {result.detect_marked_s:.2f}s, unmarked {result.detect_unmarked_s:.2f}s")
     small = fit_crop(real_1080[:2], *RESOLUTIONS[720])
     for method in ("dwtDct", "dwtDctSvd"):
@@ -534,62 +599,49 @@ ROTATION_GRID = tuple(float(a) for a in np.arange(-2.0, 2.01, 0.25) if abs(a) > 
 
 
 def run_rotation_search(real: npt.NDArray[np.uint8], frames: int = 16) -> list[str]:
-    """Markdown lines: rp-ss with and without a +-2 degree rotation grid on rotated clips."""
+    """Markdown lines: rotated clips read with the synchronisation (default), with listed
+    hypotheses only, and with a listed +-2 degree grid instead of the synchronisation."""
     import cv2
 
     payload = Payload.from_hex(PAYLOAD_HEX, 64)
     lines = [
-        "| res | rotation | search | detected | exact id | z | frames | detect CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| res | rotation | search | detected | exact id | z | measured angle | frames | "
+        "detect CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    modes: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("synchronisation (default)", {}),
+        ("listed scale 1 only", {"sync": False}),
+        ("listed +-2 deg, 0.25 deg steps", {"sync": False, "angles": ROTATION_GRID}),
+    )
     for resolution in (256, 720):
         width, height = RESOLUTIONS[resolution]
         source = fit_crop(real[:frames], width, height)
         marked = create_watermarker("rp-ss").embed(source, payload)
-        for degrees in (2.0, 1.3):
+        for degrees in (2.0, 4.5):
             matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), degrees, 1.0)
             rotated = np.stack(
                 [
                     cv2.warpAffine(
-                        f,
-                        matrix,
-                        (width, height),
-                        flags=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REFLECT,
+                        f, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)
                     )
                     for f in marked
                 ]
             )
-            for label, angles in (
-                ("none (default)", ()),
-                ("+-2 deg, 0.25 deg steps", ROTATION_GRID),
-            ):
-                wm = create_watermarker("rp-ss", angles=angles)
+            for label, options in modes:
+                wm = create_watermarker("rp-ss", **options)
                 cpu = time.process_time()
                 reading = wm.detect(rotated)
                 seconds = time.process_time() - cpu
                 lines.append(
                     f"| {resolution}p | {degrees:g} deg | {label} | {reading.detected} | "
-                    f"{reading.payload == PAYLOAD_HEX} | {reading.z:.1f} | {reading.frames_used} | "
-                    f"{seconds:.2f} |"
+                    f"{reading.payload == PAYLOAD_HEX} | {reading.z:.1f} | {reading.angle:.2f} | "
+                    f"{reading.frames_used} | {seconds:.2f} |"
                 )
-    # Per-frame fold cost at 1080p with and without the grid (random frames: full budget case).
-    rng = np.random.default_rng(0)
-    sample = rng.integers(0, 256, (4, 1080, 1920, 3), dtype=np.uint8)
-    costs = []
-    for angles in ((), ROTATION_GRID):
-        acc = FoldAccumulator(RpSsConfig(angles=angles))
-        acc.add_frame(sample[0])  # builds the cached fold maps
-        cpu = time.process_time()
-        for frame in sample[1:]:
-            acc.add_frame(frame)
-        costs.append(1000 * (time.process_time() - cpu) / (sample.shape[0] - 1))
     lines.append("")
     lines.append(
-        f"Fold cost per 1080p frame: {costs[0]:.0f} ms with the default 6 scale hypotheses, "
-        f"{costs[1]:.0f} ms with the {len(ROTATION_GRID)} extra rotation hypotheses "
-        f"({costs[1] / costs[0]:.1f}x); the Bonferroni factor grows by "
-        f"{(6 + len(ROTATION_GRID)) / 6:.1f}x (about +0.2 in the z threshold)."
+        "The angle's sign follows the fold's convention (a clip turned counter-clockwise on "
+        "screen reads as a negative angle)."
     )
     return lines
 
@@ -959,13 +1011,12 @@ def weaknesses_section() -> list[str]:
 
 
 def rotation_section(rotation: list[str]) -> list[str]:
-    """The "Rotation search" report section around the lines of ``run_rotation_search``."""
+    """The "Rotation" report section around the lines of ``run_rotation_search``."""
     return [
-        "## Rotation search (optional)\n",
-        "rp-ss does not search rotations by default (the table above: `rotate_2` is not "
-        "detected). `create_watermarker('rp-ss', angles=...)` adds rotation hypotheses at scale "
-        "1; below, a grid over +-2 degrees in 0.25-degree steps on rotated marked clips "
-        "(16 frames, bikes):\n",
+        "## Rotation\n",
+        "The synchronisation measures the rotation (within +-5 degrees, with scale and squeeze) "
+        "from the tile's lattice; listed angles (`create_watermarker('rp-ss', angles=...)`) "
+        "remain available. Rotated marked clips (black corners, bikes):\n",
         *rotation,
         "",
     ]

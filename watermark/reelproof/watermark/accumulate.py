@@ -52,18 +52,23 @@ def working_luma(frame: npt.NDArray[np.uint8], factor: int) -> npt.NDArray[np.fl
     return luma
 
 
-def working_plane(plane: npt.NDArray[np.uint8], factor: int) -> npt.NDArray[np.float32]:
+def working_plane(
+    plane: npt.NDArray[np.uint8], factor: int, full: npt.NDArray[np.float32] | None = None
+) -> npt.NDArray[np.float32]:
     """A decoded luma plane (H, W) uint8 at the working resolution; float32.
 
     Reading the Y plane skips the YUV -> RGB conversion, which costs more than decoding.
+    ``full`` is an optional (H, W) float32 buffer for the conversion.
     """
     import cv2  # deferred: importing the package stays light
 
-    luma = plane.astype(np.float32)
+    if full is None or full.shape != plane.shape:
+        full = np.empty(plane.shape, dtype=np.float32)
+    full[...] = plane
     if factor == 1:
-        return luma
+        return full
     h2, w2 = plane.shape[0] // 2, plane.shape[1] // 2
-    half = cv2.resize(luma[: 2 * h2, : 2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
+    half = cv2.resize(full[: 2 * h2, : 2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
     return np.asarray(half, dtype=np.float32)
 
 
@@ -80,6 +85,44 @@ _LOCAL_WINDOW = 5  # working pixels over which the residual's local spread is me
 _LOCAL_FLOOR = 0.25  # floor of the local spread, as a fraction of the frame's mean spread
 
 
+class Workspace:
+    """Reusable float32 buffers for one working size: a frame's residuals allocate nothing.
+
+    Fresh multi-megabyte arrays cost a page fault per 4 KiB on first touch; at 1080p that
+    doubled the per-frame cost of detection.
+    """
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self.res = np.empty(shape, dtype=np.float32)
+        self.mag = np.empty(shape, dtype=np.float32)
+        self.aux = np.empty(shape, dtype=np.float32)
+
+
+def residuals_into(
+    luma: npt.NDArray[np.float32], work: Workspace
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
+    """``residuals`` into ``work``'s buffers (valid until its next use)."""
+    import cv2  # deferred: importing the package stays light
+
+    res, mag, aux = work.res, work.mag, work.aux
+    cv2.blur(luma, (3, 3), dst=aux, borderType=cv2.BORDER_REPLICATE)
+    np.subtract(luma, aux, out=res)
+    np.abs(res, out=mag)
+    spread = float(cv2.mean(mag)[0])
+    if spread < 0.02:  # flat, black or frozen-blank frame: nothing to fold
+        return None
+    cv2.blur(mag, (_LOCAL_WINDOW, _LOCAL_WINDOW), dst=aux, borderType=cv2.BORDER_REPLICATE)
+    aux += np.float32(_LOCAL_FLOOR * spread)
+    np.divide(res, aux, out=aux)  # aux: whitened
+    np.multiply(res, np.float32(1.0 / spread), out=res)  # res: plain
+    np.clip(res, -4.0, 4.0, out=res)
+    np.abs(aux, out=mag)
+    aux *= np.float32(1.0 / max(float(cv2.mean(mag)[0]), 1e-6))
+    np.clip(aux, -4.0, 4.0, out=aux)
+    return aux, res
+
+
 def residuals(
     luma: npt.NDArray[np.float32],
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
@@ -93,19 +136,8 @@ def residuals(
     the mark mostly in textured areas, which whitening turns down, and the id is read from this
     one instead (at scale 1, see ``scoring.plain_soft``).
     """
-    res = luma - box_mean(luma, 3)
-    magnitude = np.abs(res)
-    spread = float(np.mean(magnitude))
-    if spread < 0.02:  # flat, black or frozen-blank frame: nothing to fold
-        return None
-    plain = res * np.float32(1.0 / spread)
-    np.clip(plain, -4.0, 4.0, out=plain)
-    local = box_mean(magnitude, _LOCAL_WINDOW)
-    local += np.float32(_LOCAL_FLOOR * spread)
-    res /= local
-    res *= np.float32(1.0 / max(float(np.mean(np.abs(res))), 1e-6))
-    np.clip(res, -4.0, 4.0, out=res)
-    return res, plain
+    pair = residuals_into(luma, Workspace((luma.shape[0], luma.shape[1])))
+    return None if pair is None else (pair[0].copy(), pair[1].copy())
 
 
 def _fold_exact(res: npt.NDArray[np.float32], period: int) -> npt.NDArray[np.float64]:
@@ -151,6 +183,9 @@ class FoldAccumulator:
     plain: npt.NDArray[np.float32] | None = None
     _folds: dict[tuple[Geometry, bool, int], npt.NDArray[np.float64]] = field(default_factory=dict)
     _lattices: list[tuple[float, npt.NDArray[np.float64]]] | None = None
+    _lattice_frames: int = 0
+    _work: Workspace | None = None
+    _plane: npt.NDArray[np.float32] | None = None  # full-resolution conversion buffer
 
     @property
     def period(self) -> int:
@@ -165,7 +200,9 @@ class FoldAccumulator:
     def add_luma(self, plane: npt.NDArray[np.uint8]) -> None:
         """Add one decoded (H, W) uint8 luma plane (any luma scale: residuals are normalised)."""
         if self._admit(plane.shape[0], plane.shape[1]):
-            self._add(working_plane(plane, self.factor))
+            if self._plane is None or self._plane.shape != plane.shape:
+                self._plane = np.empty(plane.shape, dtype=np.float32)
+            self._add(working_plane(plane, self.factor, self._plane))
 
     def _admit(self, height: int, width: int) -> bool:
         self.frames_seen += 1
@@ -180,12 +217,13 @@ class FoldAccumulator:
     def _add(self, luma: npt.NDArray[np.float32]) -> None:
         if self.whitened is not None and luma.shape != self.whitened.shape:
             return  # a frame of another size: its pixels do not line up with the sum
-        pair = residuals(luma)
+        if self._work is None or self._work.shape != luma.shape:
+            self._work = Workspace((luma.shape[0], luma.shape[1]))
+        pair = residuals_into(luma, self._work)
         if pair is None:
             return
         self.frames_used += 1
         self._folds.clear()
-        self._lattices = None
         if self.whitened is None or self.plain is None:
             self.whitened, self.plain = pair[0].copy(), pair[1].copy()
         else:
@@ -228,22 +266,30 @@ class FoldAccumulator:
         """The listed (scale, angle) hypotheses at this clip's working resolution."""
         return [Geometry.fixed(s, a, self.factor) for s, a in self.config.hypotheses()]
 
-    def geometries(self, tile: int | None = None) -> list[Geometry]:
+    def geometries(self, tile: int | None = None, fresh: bool = False) -> list[Geometry]:
         """Listed hypotheses, then the synchronised ones that differ from all of them.
 
         The measured lattices are converted for ``tile`` (the small tile when None) and kept
         when their scale lies in the searched range for that tile. A measured geometry whose
         fold would put no pixel of the frame more than a quarter cell away from a listed
-        hypothesis' adds nothing and is dropped (the p-value still counts it). The lattice
-        search runs once per frame count, for all tiles and keys.
+        hypothesis' adds nothing and is dropped (the p-value still counts it).
+
+        The lattice search (shared by all tiles and keys) runs again once the frame count has
+        grown fourfold since the last one (at 1, 4, 16, 64, ... frames), or when ``fresh``;
+        in between, the last lattices are reused: evidence grows slowly, the search is the
+        costly part of a look, and the choice depends on frame counts only, never on the key.
         """
         fixed = self.fixed_geometries()
         if not self.config.sync or self.whitened is None:
             return fixed
-        if self._lattices is None:
+        stale = self.frames_used >= 4 * self._lattice_frames
+        if self._lattices is None or (
+            (stale or fresh) and self._lattice_frames != self.frames_used
+        ):
             from reelproof.watermark.sync import synchronise
 
             self._lattices = synchronise(self.whitened, self.factor, self.config)
+            self._lattice_frames = self.frames_used
         size = tile if tile is not None else self.config.tile
         height, width = self.whitened.shape
         corners = np.array([[width, 0.0], [0.0, height], [width, height]]).T

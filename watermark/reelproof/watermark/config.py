@@ -28,8 +28,8 @@ class RpSsConfig:
         mask_floor, mask_cap: limits of the texture mask (flat areas get ``mask_floor``).
         act_ref: block activity (mean |gradient| at quarter resolution) where the mask is 1.
         min_psnr: per-frame luma PSNR floor (dB); the amplitude is lowered to respect it.
-        scales: clip/original scale factors always tried as fixed hypotheses (exact ratios such
-            as 2/3 for 1080p -> 720p), beside the geometry found by synchronisation.
+        scales: clip/original scale factors always tried as fixed hypotheses, beside the
+            geometries the synchronisation measures (which covers every other scale).
         angles: extra fixed rotation hypotheses in degrees (at scale 1); none by default, as the
             synchronisation measures the rotation.
         search_flip: also test horizontally mirrored clips (cheap: a re-indexing of the spectrum).
@@ -59,7 +59,7 @@ class RpSsConfig:
     mask_cap: float = 1.8
     act_ref: float = 10.0
     min_psnr: float = 42.0
-    scales: tuple[float, ...] = (1.0, 0.5, 2.0 / 3.0, 0.75, 1.5, 2.0)
+    scales: tuple[float, ...] = (1.0,)
     angles: tuple[float, ...] = ()
     search_flip: bool = True
     sync: bool = True

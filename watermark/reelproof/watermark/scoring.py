@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,8 @@ from reelproof.watermark.geometry import Geometry
 from reelproof.watermark.layout import Layout
 
 _SUBPIXEL = ((0.0, 0.0), (0.0, 0.5), (0.5, 0.0), (0.5, 0.5))
+_SUB_DY = np.array([d[0] for d in _SUBPIXEL])
+_SUB_DX = np.array([d[1] for d in _SUBPIXEL])
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Score:
     n_tests: int
     offset: tuple[float, float] = (0.0, 0.0)  # shift plus the sub-pixel step, in tile cells
     geometry: Geometry | None = None  # None: the identity of the accumulator's resolution
+    runners_up: tuple[Score, ...] = ()  # the best of each other geometry, strongest first
 
     @property
     def hypothesis(self) -> tuple[float, float]:
@@ -65,9 +68,13 @@ def _reference(layout: Layout, period: int) -> tuple[npt.NDArray[np.int64], ...]
 def soft_bits(raw: npt.NDArray[np.complex128], layout: Layout) -> npt.NDArray[np.float64]:
     """Log-likelihood ratios of the payload bins (maximal-ratio weighting per radial band).
 
-    At the right shift the pilot bins read ``a + noise``: their real parts estimate the signal
-    amplitude ``a`` and their imaginary parts the noise variance of each frequency band, so a bin
-    whose band is drowned by the host counts less than a clean one.
+    At the right shift every bin reads ``sign * a + noise`` with the sign known for the pilot:
+    the pilot's real parts estimate the signal amplitude ``a`` of each frequency band, and the
+    imaginary parts of all its bins (pilot and payload alike: the payload sign only flips the
+    real part) the noise variance, so a band drowned by the host counts less than a clean one.
+    The noise comes from every bin of the band, not only the pilot's: estimated from the
+    pilot's two dozen bins alone it was off by a factor of three often enough to give one band
+    a weight that sank the id where plain sign decisions would have read it.
     """
     radius = np.hypot(layout.ky, layout.kx)
     edges = np.quantile(radius[layout.pilot], np.linspace(0.0, 1.0, 7))
@@ -81,7 +88,7 @@ def soft_bits(raw: npt.NDArray[np.complex128], layout: Layout) -> npt.NDArray[np
         if members.shape[0] < 4:
             continue
         amplitude = max(float(np.mean(members.real)), 0.0)
-        noise = float(np.mean(members.imag**2)) + 1e-12
+        noise = float(np.mean(raw[band == b].imag ** 2)) + 1e-12
         chosen = payload_band == b
         llr[chosen] = 2.0 * amplitude * payload_values[chosen] / noise
     return llr
@@ -155,15 +162,22 @@ def score_key(
         return None
     period = layout.tile // 2
     chosen = list(geometries) if geometries is not None else acc.geometries(layout.tile)
-    best: tuple[float, Geometry, _Peak] | None = None
+    found: list[tuple[Geometry, _Peak]] = []
     for geometry in chosen:
         peak = _best_at(acc.fold(geometry, period=period), layout, flips, period)
-        if peak is not None and (best is None or peak.z > best[0]):
-            best = (peak.z, geometry, peak)
-    if best is None:
+        if peak is not None:
+            found.append((geometry, peak))
+    if not found:
         return None
-    _, geometry, peak = best
-    soft = aligned_soft(peak.values, layout, peak.flipped, peak.offset, period)
+    found.sort(key=lambda item: -item[1].z)
+    total = n_tests(acc, flips)
+    scores = [_score(geometry, peak, layout, period, total) for geometry, peak in found]
+    return replace(scores[0], runners_up=tuple(scores[1:]))
+
+
+def _score(geometry: Geometry, peak: _Peak, layout: Layout, period: int, total: int) -> Score:
+    offset = refine_offset(peak, layout, period)
+    soft = aligned_soft(peak.values, layout, peak.flipped, offset, period)
     return Score(
         peak.z,
         geometry.scale,
@@ -171,10 +185,32 @@ def score_key(
         peak.flipped,
         geometry.angle,
         soft,
-        n_tests(acc, flips),
-        peak.offset,
+        total,
+        offset,
         geometry,
     )
+
+
+_FINE = np.linspace(-0.25, 0.25, 9)
+
+
+def refine_offset(peak: _Peak, layout: Layout, period: int) -> tuple[float, float]:
+    """The tile offset (cells) within a quarter cell of the peak's that best aligns the pilot.
+
+    The shift search steps by half cells; the payload is read with the phase ramp of this
+    finer offset, so the highest frequencies lose less to a residual sub-cell misalignment.
+    """
+    pilot = layout.pilot
+    magnitude = np.abs(peak.values[pilot])
+    unit = peak.values[pilot] / np.maximum(magnitude, 1e-12) * reference_rotor(layout)[pilot]
+    kx = (-layout.kx if peak.flipped else layout.kx)[pilot]
+    ky = layout.ky[pilot]
+    dy = peak.offset[0] + _FINE[:, None, None]
+    dx = peak.offset[1] + _FINE[None, :, None]
+    phase = 2.0 * np.pi * (ky * dy + kx * dx) / period  # (9, 9, n_pilot)
+    score = np.sum((unit * np.exp(1j * phase)).real, axis=-1)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    return (float(peak.offset[0] + _FINE[i]), float(peak.offset[1] + _FINE[j]))
 
 
 @dataclass(frozen=True)
@@ -206,17 +242,28 @@ def _best_at(
         sigma = math.sqrt(n_valid / 2.0)
         # Flipping mirrors kx, so the shift phase ramp runs along -kx.
         kx_ramp = -layout.kx if flipped else layout.kx
-        for dy, dx in _SUBPIXEL:
-            ramp = np.exp(2j * np.pi * (layout.ky * dy + kx_ramp * dx) / period)
-            grid = np.zeros((period, period), dtype=np.complex128)
-            grid[ky_i[pilot], kx_ramp[pilot] % period] = aligned[pilot] * ramp[pilot]
-            corr = np.fft.ifft2(grid).real * (period * period)
-            flat_index = int(np.argmax(corr))
-            z = float(corr.flat[flat_index]) / sigma
-            if best is None or z > best.z:
-                sy, sx = divmod(flat_index, period)
-                best = _Peak(z, flipped, (sy + dy, sx + dx), values)
+        ramps = np.exp(
+            2j * np.pi * (np.outer(_SUB_DY, layout.ky) + np.outer(_SUB_DX, kx_ramp)) / period
+        )
+        grids = np.zeros((len(_SUBPIXEL), period, period), dtype=np.complex128)
+        grids[:, ky_i[pilot], kx_ramp[pilot] % period] = aligned[pilot] * ramps[:, pilot]
+        corr = _ifft2(grids)
+        flat_index = int(np.argmax(corr))
+        z = float(corr.flat[flat_index]) * (period * period) / sigma
+        if best is None or z > best.z:
+            sub, cell = divmod(flat_index, period * period)
+            sy, sx = divmod(cell, period)
+            dy, dx = _SUBPIXEL[sub]
+            best = _Peak(z, flipped, (sy + dy, sx + dx), values)
     return best
+
+
+def _ifft2(grids: npt.NDArray[np.complex128]) -> npt.NDArray[np.float64]:
+    """Real part of the inverse 2-D FFT over the last two axes (one call for a stack)."""
+    import scipy.fft  # deferred: importing the package stays light
+
+    out: npt.NDArray[np.float64] = scipy.fft.ifft2(grids, axes=(-2, -1), workers=1).real
+    return out
 
 
 def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
