@@ -97,7 +97,9 @@ def screen_capture(clip: Clip) -> Clip:
     rng = np.random.default_rng(11)
 
     def one(frame: Frame) -> Frame:
-        shown = cv2.GaussianBlur(_place(grey, _resize(frame, w, h), top, left), (0, 0), 0.6)
+        shown = np.asarray(
+            cv2.GaussianBlur(_place(grey, _resize(frame, w, h), top, left), (0, 0), 0.6)
+        )
         noisy = table[shown].astype(np.float32) + rng.normal(0.0, 2.0, shown.shape)
         return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
 
