@@ -101,7 +101,8 @@ def screen_capture(clip: Clip) -> Clip:
             cv2.GaussianBlur(_place(grey, _resize(frame, w, h), top, left), (0, 0), 0.6)
         )
         noisy = table[shown].astype(np.float32) + rng.normal(0.0, 2.0, shown.shape)
-        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+        out: Frame = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+        return out
 
     coded: Clip = transcode(_per_frame(clip, one), "libx264", 28)
     return coded
