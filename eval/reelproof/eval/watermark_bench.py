@@ -783,8 +783,10 @@ def write_report(
     flat_std: str,
     elapsed: float,
     rotation: list[str] | None = None,
+    summary: list[str] | None = None,
+    extra: list[str] | None = None,
 ) -> None:
-    """Render the Markdown report."""
+    """Render the Markdown report (``summary`` after the method, ``extra`` after robustness)."""
     stem = out.stem
     lines: list[str] = []
     add = lines.append
@@ -829,6 +831,8 @@ def write_report(
         "from a second fold of the residual normalised by its frame-wide spread only; it is "
         "reported only when the MAC matches and the detection is significant.\n"
     )
+    if summary:
+        lines.extend(summary)
     add("## Quality\n")
     add("| method | clip | res | luma PSNR (dB) | SSIM | embed fps (CPU time) |")
     add("|---|---|---|---|---|---|")
@@ -895,6 +899,8 @@ def write_report(
     add("### Against the targets\n")
     lines.extend(summary)
     add("")
+    if extra:
+        lines.extend(extra)
     add("## False positives\n")
     add(
         f"{fpr.windows} unmarked windows of {settings.fpr_window} frames (real footage raw, "
@@ -1076,11 +1082,14 @@ def run_watermark_benchmark(
     out: Path, quick: bool = False, log: Callable[[str], None] | None = None
 ) -> Path:
     """Run the suite and write the report (and PNGs beside it); returns the report path."""
+    from reelproof.eval import watermark_null, watermark_psnr, watermark_repost
+
     say = log or (lambda message: print(message, flush=True))
     settings = BenchSettings.make(quick)
     folder = data_dir()
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
+    previous = previous_cells(out)
     with _one_thread():
         real = load_real(folder / "bikes.mp4", max(settings.frames, 64))
         clips: dict[str, Callable[[int, int], npt.NDArray[np.uint8]]] = {
@@ -1096,9 +1105,141 @@ def run_watermark_benchmark(
         real_1080 = fit_crop(real[: min(real.shape[0], settings.speed_frames)], *RESOLUTIONS[1080])
         speed = run_speed(settings, real_1080, say)
         rotation = run_rotation_search(real, frames=8 if quick else 16)
+        small = watermark_repost.run_small_frames(real, quick, say)
+        repost_settings = watermark_repost.repost_settings(quick)
+        sources = watermark_repost.repost_sources(folder)
+        repost_started = time.perf_counter()
+        loaded = [(label, load_real(path, repost_settings.frames)) for label, path in sources]
+        reposted, repost_psnr = watermark_repost.run_reposting(
+            repost_settings, loaded, fit_crop, say
+        )
+        repost_seconds = time.perf_counter() - repost_started
+        materials = watermark_null.null_materials(folder, watermark_repost.aivideo_dir() / "")
+        null = watermark_null.run_null_trials(
+            materials[:12] if quick else materials,
+            lambda path: load_real(path, 24 if quick else 72),
+            300 if quick else 5200,
+            say,
+        )
+        psnr_rows = watermark_psnr.run_psnr(sources, 24 if quick else 48, say)
     _robustness_png(rows, settings.resolutions, out.with_name(f"{out.stem}_robustness.png"))
     _null_png(fpr, out.with_name(f"{out.stem}_null.png"))
+    summary = targets_section(rows, quality, previous, reposted, repost_psnr, null, speed, settings)
+    extra = [
+        *watermark_repost.repost_section(reposted, repost_psnr, repost_settings, repost_seconds),
+        *watermark_repost.small_frames_section(small),
+        *watermark_null.null_section(null),
+        *watermark_psnr.psnr_section(psnr_rows),
+    ]
     write_report(
-        out, settings, rows, quality, fpr, speed, flat_std, time.perf_counter() - started, rotation
+        out,
+        settings,
+        rows,
+        quality,
+        fpr,
+        speed,
+        flat_std,
+        time.perf_counter() - started,
+        rotation,
+        summary,
+        extra,
     )
     return out
+
+
+_ORDER = {"-": 0, "n/e": 0, "det": 1, "ID": 2}
+
+
+def previous_cells(report: Path) -> dict[tuple[int, str, str], str]:
+    """rp-ss cells of the robustness tables of an earlier report: (res, clip, attack) -> tag."""
+    if not report.is_file():
+        return {}
+    cells: dict[tuple[int, str, str], str] = {}
+    resolution = 0
+    columns: list[str] = []
+    for line in report.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### ") and line.rstrip().endswith("p") and line[4:-1].isdigit():
+            resolution = int(line[4:-1])
+        elif line.startswith("| attack |") and resolution:
+            columns = [c.strip() for c in line.strip("|").split("|")][1:]
+        elif line.startswith("## ") and not line.startswith("## Robustness"):
+            resolution, columns = 0, []
+        elif resolution and columns and line.startswith("| ") and not line.startswith("|---"):
+            parts = [c.strip() for c in line.strip("|").split("|")]
+            for column, text in zip(columns, parts[1:], strict=False):
+                if column.startswith("rp-ss ") and text:
+                    cells[(resolution, column[6:], parts[0])] = text.split()[0]
+    return cells
+
+
+def targets_section(
+    rows: Sequence[AttackRow],
+    quality: Sequence[QualityRow],
+    previous: dict[tuple[int, str, str], str],
+    reposted: Sequence[Any],
+    repost_psnr: Sequence[tuple[int, str, float]],
+    null: Any,
+    speed: SpeedResult,
+    settings: BenchSettings,
+) -> list[str]:
+    """The issue-20 targets, each with its figure and met / missed."""
+    from reelproof.eval.watermark_repost import TARGETS, exact_share
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**missed**"
+
+    lines = ["## Against the issue-20 targets\n", "| target | figure | |", "|---|---|---|"]
+    for resolution, target in TARGETS.items():
+        hits, cells = exact_share(reposted, resolution)
+        if cells:
+            share = hits / cells
+            lines.append(
+                f"| exact id in >= {100 * target:.0f} % of re-posting cells at {resolution}p | "
+                f"{hits}/{cells} = {100 * share:.1f} % | {verdict(share >= target)} |"
+            )
+    psnrs = [q.psnr for q in quality if q.method == "rp-ss"] + [p for _, _, p in repost_psnr]
+    if psnrs:
+        mean = float(np.mean(psnrs))
+        lines.append(
+            f"| mean luma PSNR of the mark alone >= 42 dB | {mean:.2f} dB over {len(psnrs)} "
+            f"clip/size pairs (lowest {min(psnrs):.2f}) | {verdict(mean >= 42.0)} |"
+        )
+    regressions = []
+    compared = 0
+    for r in rows:
+        if r.method != "rp-ss":
+            continue
+        before = previous.get((r.resolution, r.clip, r.attack))
+        if before is None:
+            continue
+        compared += 1
+        now = "n/e" if not r.evaluable else ("ID" if r.exact else ("det" if r.detected else "-"))
+        if _ORDER.get(now, 0) < _ORDER.get(before, 0):
+            regressions.append(f"{r.resolution}p {r.clip} {r.attack}: {before} -> {now}")
+    if compared:
+        text = "none" if not regressions else "; ".join(regressions)
+        lines.append(
+            f"| no earlier robustness cell regressing | {compared} cells compared with the "
+            f"previous report; regressions: {text} | {verdict(not regressions)} |"
+        )
+    lines.append(
+        f"| 0 false detections in >= 5,000 unmarked trials | {null.detections} in "
+        f"{null.trials:,} | {verdict(null.detections == 0 and null.trials >= 5000)} |"
+    )
+    lines.append(
+        f"| embed >= 100 fps at 1080p on one core | {speed.embed_fps_1080:.0f} fps (CPU time) | "
+        f"{verdict(speed.embed_fps_1080 >= 100)} |"
+    )
+    lines.append(
+        f"| unmarked 10-s 1080p rejected in <= 0.5 s CPU | {speed.detect_unmarked_cpu_s:.2f} s "
+        f"({speed.detect_unmarked_cpu_s / speed.bare_decode_cpu_s:.1f}x a bare decode of the "
+        f"same frames) | {verdict(speed.detect_unmarked_cpu_s <= 0.5)} |"
+    )
+    lines.append(
+        f"| marked 10-s 1080p read in <= 0.3 s CPU | {speed.detect_marked_cpu_s:.2f} s | "
+        f"{verdict(speed.detect_marked_cpu_s <= 0.3)} |"
+    )
+    lines.append("")
+    if settings.quick:
+        lines.append("(A `--quick` run: sizes are far below the targets' own.)\n")
+    return lines

@@ -262,6 +262,16 @@ class FoldAccumulator:
         self._folds[key] = tile
         return tile
 
+    def tiles(self) -> tuple[int, ...]:
+        """Tile sizes this clip can carry within the searched scale range: the large tile only
+        when the frame is big enough to show it at ``min_scale`` (a function of the size alone,
+        so the p-value may depend on it)."""
+        if self.whitened is None:
+            return self.config.tiles()
+        short = min(self.whitened.shape) * self.factor
+        reach = self.config.large_tile_from * self.config.min_scale
+        return tuple(t for t in self.config.tiles() if t == self.config.tile or short >= reach)
+
     def fixed_geometries(self) -> list[Geometry]:
         """The listed (scale, angle) hypotheses at this clip's working resolution."""
         return [Geometry.fixed(s, a, self.factor) for s, a in self.config.hypotheses()]

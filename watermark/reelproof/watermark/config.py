@@ -49,7 +49,7 @@ class RpSsConfig:
 
     tile: int = 128
     large_tile: int = 192
-    large_tile_from: int = 480
+    large_tile_from: int = 320
     r_lo: float = 3.0
     r_hi: float = 18.0
     pilot_weight: float = 1.0
@@ -63,7 +63,7 @@ class RpSsConfig:
     angles: tuple[float, ...] = ()
     search_flip: bool = True
     sync: bool = True
-    sync_candidates: int = 3
+    sync_candidates: int = 2
     min_scale: float = 0.4
     max_scale: float = 2.5
     max_angle: float = 5.0

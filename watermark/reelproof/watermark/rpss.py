@@ -183,10 +183,12 @@ class StreamDetector:
                 reason = "flat or black video: no texture to carry or reveal a mark"
             return WatermarkReading.not_evaluable(reason, METHOD, key_id, 0)
         # Key-independent: the geometries of each tile size are shared by all keys.
-        geometries = {t: self.acc.geometries(t, fresh) for t in self.config.tiles()}
+        geometries = {t: self.acc.geometries(t, fresh) for t in self.acc.tiles()}
         best_reading: WatermarkReading | None = None
         for key, layouts in zip(self.keys, self.tile_layouts, strict=True):
             for layout in layouts:
+                if layout.tile not in geometries:
+                    continue
                 score = score_key(
                     self.acc, layout, self.config.search_flip, geometries[layout.tile]
                 )
@@ -341,7 +343,14 @@ class RpSsWatermarker(Watermarker):
         return StreamDetector(list(keys) if keys else [self.key], self.config, max_frames)
 
     def detect(self, frames: FrameSource, max_frames: int | None = None) -> WatermarkReading:
-        """Detect this key's mark in a (T, H, W, 3) array or an iterable of chunks."""
+        """Detect this key's mark in a (T, H, W, 3) array or an iterable of chunks.
+
+        For an array the frame budget is at most its length, known before anything is read,
+        so the p-value counts only the checkpoints that can happen.
+        """
+        if isinstance(frames, np.ndarray) and frames.ndim == 4:
+            budget = max_frames if max_frames is not None else self.config.max_frames
+            max_frames = max(1, min(budget, frames.shape[0]))
         detector = self.stream_detector(max_frames=max_frames)
         for chunk in as_chunks(frames):
             if detector.update(chunk):

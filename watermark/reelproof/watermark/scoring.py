@@ -53,11 +53,17 @@ def hypotheses_per_geometry(period: int, flips: bool) -> int:
 
 
 def n_tests(acc: FoldAccumulator, flips: bool) -> int:
-    """Hypotheses one look at one key tries: for every tile size, the listed geometries plus
-    every possible synchronisation candidate, each at every shift, sub-pixel offset and flip."""
+    """Hypotheses one look at one key tries: for every tile size the clip's frame size allows,
+    the listed geometries plus every possible synchronisation candidate (when the frame is big
+    enough for the search), each at every shift, sub-pixel offset and flip. Only the frame
+    size decides what is counted, never the content."""
+    from reelproof.watermark.sync import measurable
+
     config = acc.config
-    per_tile = len(config.hypotheses()) + (config.sync_candidates if config.sync else 0)
-    return sum(hypotheses_per_geometry(t // 2, flips) * per_tile for t in config.tiles())
+    image = acc.whitened
+    synced = image is not None and measurable(image.shape[0], image.shape[1], acc.factor, config)
+    per_tile = len(config.hypotheses()) + (config.sync_candidates if synced else 0)
+    return sum(hypotheses_per_geometry(t // 2, flips) * per_tile for t in acc.tiles())
 
 
 def _reference(layout: Layout, period: int) -> tuple[npt.NDArray[np.int64], ...]:
@@ -163,8 +169,9 @@ def score_key(
     period = layout.tile // 2
     chosen = list(geometries) if geometries is not None else acc.geometries(layout.tile)
     found: list[tuple[Geometry, _Peak]] = []
+    partial = min(acc.whitened.shape) * acc.factor < layout.tile  # less than one whole tile
     for geometry in chosen:
-        peak = _best_at(acc.fold(geometry, period=period), layout, flips, period)
+        peak = _best_at(acc.fold(geometry, period=period), layout, flips, period, partial)
         if peak is not None:
             found.append((geometry, peak))
     if not found:
@@ -224,7 +231,7 @@ class _Peak:
 
 
 def _best_at(
-    tile: npt.NDArray[np.float64], layout: Layout, flips: bool, period: int
+    tile: npt.NDArray[np.float64], layout: Layout, flips: bool, period: int, partial: bool = False
 ) -> _Peak | None:
     """Best shift, sub-pixel offset and flip of one folded tile."""
     ky_i, _, _ = _reference(layout, period)
@@ -234,12 +241,13 @@ def _best_at(
     for flipped in (False, True) if flips else (False,):
         values = bin_values(tile, layout, flipped)
         magnitude = np.abs(values)
+        weight = _weights(magnitude, partial)
         unit = np.divide(values, magnitude, out=np.zeros_like(values), where=magnitude > 1e-12)
-        aligned = unit * ref  # ~ exp(i * linear phase of the shift) when marked
+        aligned = unit * ref * weight  # ~ w * exp(i * linear phase of the shift) when marked
         n_valid = int(np.count_nonzero(magnitude[pilot] > 1e-12))
         if n_valid < 16:
             continue
-        sigma = math.sqrt(n_valid / 2.0)
+        sigma = math.sqrt(float(np.sum(weight[pilot] ** 2)) / 2.0)
         # Flipping mirrors kx, so the shift phase ramp runs along -kx.
         kx_ramp = -layout.kx if flipped else layout.kx
         ramps = np.exp(
@@ -256,6 +264,24 @@ def _best_at(
             dy, dx = _SUBPIXEL[sub]
             best = _Peak(z, flipped, (sy + dy, sx + dx), values)
     return best
+
+
+def _weights(magnitude: npt.NDArray[np.float64], partial: bool) -> npt.NDArray[np.float64]:
+    """Per-bin weights of the correlation, from magnitudes only (never the key's phases).
+
+    Any weights that do not depend on the key keep the statistic a weighted sum of cosines of
+    independent uniform phases: mean 0, variance ``sum(w**2) / 2``, sub-Gaussian. Phase-only
+    (equal weights) is robust to strong host bins and is used when the frame holds whole tiles.
+    When it holds only part of one (``partial``, decided by the frame size alone), the square
+    root of the magnitude is used: bins the mark dominates count more, which lifted 64-px clips
+    by about half a z (it gave nothing, or a little less, on whole tiles).
+    """
+    if not partial:
+        return (magnitude > 1e-12).astype(np.float64)
+    root = np.sqrt(magnitude)
+    mean = float(np.mean(root[root > 0])) if np.any(root > 0) else 1.0
+    out: npt.NDArray[np.float64] = root / mean
+    return out
 
 
 def _ifft2(grids: npt.NDArray[np.complex128]) -> npt.NDArray[np.float64]:

@@ -308,6 +308,15 @@ def lattice_z(
     return float(values.sum() / (spec.noise * math.sqrt(len(values))))
 
 
+def measurable(height: int, width: int, factor: int, config: RpSsConfig) -> bool:
+    """Whether a working image this size can show a lattice at all (the smallest tile period
+    searched must fit ``_MIN_PERIODS`` times); smaller ones skip the search."""
+    if not config.sync:
+        return False
+    period_px = config.tile / factor * scale_range(config)[0]
+    return min(height, width) >= _MIN_PERIODS * period_px
+
+
 def synchronise(
     image: npt.NDArray[np.float32], factor: int, config: RpSsConfig
 ) -> list[tuple[float, npt.NDArray[np.float64]]]:
@@ -323,10 +332,10 @@ def synchronise(
         frequency of small-tile frequency ``k``; ``Geometry.from_reciprocal`` turns one into a
         fold for any tile. Fewer (or none, for frames too small to hold a lattice) may come back.
     """
-    low, high = scale_range(config)
-    period_px = config.tile / factor  # small tile period in working pixels at scale 1
-    if min(image.shape) < _MIN_PERIODS * period_px * low:
+    if not measurable(image.shape[0], image.shape[1], factor, config):
         return []
+    high = scale_range(config)[1]
+    period_px = config.tile / factor  # small tile period in working pixels at scale 1
     points = template(config.tile, config.r_lo, config.r_hi)
     # At least 4 bins between neighbouring peaks at the largest period searched.
     spec = spectrum(image, factor, int(4 * period_px * high))
