@@ -84,7 +84,10 @@ def detect_command(
         None, "--key", help="Only this key file (default: local keys + the public demo key)."
     ),
     max_frames: int | None = typer.Option(
-        None, "--max-frames", min=1, help="Frame budget (default 128)."
+        None,
+        "--max-frames",
+        min=1,
+        help="Frames of the video examined (default 128; about 12 per second of video are folded).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
@@ -107,4 +110,11 @@ def detect_command(
     )
     if reading.detected:
         payload = reading.payload if reading.payload_verified else "unreadable"
-        typer.echo(f"payload: {payload}  key: {reading.key_id}  scale: {reading.scale:.3g}")
+        geometry = f"scale: {reading.scale:.3g}"
+        if abs(reading.angle) >= 0.05:
+            geometry += f"  rotation: {reading.angle:.1f} deg"
+        if abs(reading.aspect - 1.0) >= 0.01:
+            geometry += f"  aspect: {reading.aspect:.2f}"
+        if reading.flipped:
+            geometry += "  mirrored"
+        typer.echo(f"payload: {payload}  key: {reading.key_id}  {geometry}")
