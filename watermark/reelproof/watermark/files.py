@@ -1,7 +1,7 @@
 """Detect the rp-ss mark in a video file, streaming, with every key of a keyring.
 
 Only the luma plane of each decoded frame is read (no YUV -> RGB conversion, which costs more
-than decoding), and at frame rates above 15 fps only frames about 1/12 s apart are folded:
+than decoding), and only frames about 1/8 s apart are folded (every 3rd at 25 fps):
 neighbouring frames carry nearly the same host picture, so skipping them loses little evidence
 while the decoder still sees every frame.
 """
@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # PyAV is imported only when a file is read
     from reelproof.core.io import MediaLimits
 
 DEFAULT_FILE_FRAMES = 128
-FOLDS_PER_SECOND = 12.5
-"""Folded frames per second of video at most (every 2nd frame at 25 or 30 fps)."""
+FOLDS_PER_SECOND = 8.0
+"""Folded frames per second of video at most (every 3rd frame at 25 fps, every 4th at 30)."""
 
 # Decoder output formats whose first plane is 8-bit luma, read without conversion.
 _LUMA_FIRST = frozenset(
@@ -112,7 +112,7 @@ def detect_file(
         path: local video file.
         keyring: keys to try; ``Keyring.default()`` (local keys + the public demo key) when None.
         max_frames: frames of the video examined (default 128, about 5 s at 25 fps); of these,
-            about 12.5 per second of video are folded (every 2nd at 25 or 30 fps).
+            about 8 per second of video are folded (every 3rd at 25 fps, every 4th at 30).
         config: rp-ss settings (defaults when None).
 
     Returns:

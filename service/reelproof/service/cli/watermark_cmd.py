@@ -87,7 +87,7 @@ def detect_command(
         None,
         "--max-frames",
         min=1,
-        help="Frames of the video examined (default 128; about 12 per second of video are folded).",
+        help="Frames of the video examined (default 128; about 8 per second of video are folded).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
