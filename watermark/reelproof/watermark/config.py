@@ -49,7 +49,7 @@ class RpSsConfig:
 
     tile: int = 128
     large_tile: int = 192
-    large_tile_from: int = 320
+    large_tile_from: int = 480
     r_lo: float = 3.0
     r_hi: float = 18.0
     pilot_weight: float = 1.0
