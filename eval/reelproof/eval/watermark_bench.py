@@ -1155,7 +1155,7 @@ def run_watermark_benchmark(
         materials = watermark_null.null_materials(folder, watermark_repost.aivideo_dir() / "")
         null = watermark_null.run_null_trials(
             materials[:12] if quick else materials,
-            lambda path: load_real(path, 24 if quick else 72),
+            lambda path: load_real(path, 24 if quick else (256 if path.parent == folder else 72)),
             300 if quick else 5200,
             say,
         )

@@ -2,7 +2,8 @@
 
 Unmarked material (the real footage of ``make data`` and every clip of the shared real and
 AI-generated folders) is cut into 8-frame segments; each segment is read as it is, as an
-off-centre crop, as a small crop of 64-96 px and rescaled, each time by the complete rp-ss
+off-centre crop, as a small crop of 64-96 px, rescaled, turned and squeezed, each time by the
+complete rp-ss
 detector (every tile size, the key-independent lattice search and its candidates, every shift,
 flip and look), exactly as ``detect`` would. A detection at the reported threshold on any of
 them is a false positive.

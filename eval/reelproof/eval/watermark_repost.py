@@ -86,7 +86,7 @@ def repost_settings(quick: bool) -> RepostSettings:
         )
     return RepostSettings(
         resolutions=(360, 720, 1080),
-        frames=48,
+        frames=72,
         transforms=tuple(REPOSTS),
         codecs=tuple(REPOST_CODECS),
         sources=3,
