@@ -1040,7 +1040,7 @@ def method_paragraph(config: RpSsConfig) -> str:
         "uniform phases: z is N(0, 1) (sub-Gaussian, so the tail is bounded). The "
         "synchronisation never reads the key, so it costs the p-value only the number of "
         "geometries it hands over: the Bonferroni correction covers shifts x offsets x "
-        "(listed + measured geometries) x tile sizes x flips x looks (checkpoints at 1, 2, 4, "
+        "(listed + measured geometries) x tile sizes x flips x looks (checkpoints at 1, 4, 16, "
         "... frames) x keys. The payload is read at the best hypothesis (sub-cell offset "
         "refined) with maximal-ratio weights per frequency band and soft Viterbi decoding, then "
         "with sign decisions, from the plain residual at scale 1, and at up to three other "

@@ -1,7 +1,7 @@
 """The large false-positive check of ``reelproof eval watermark`` (issue 20).
 
 Unmarked material (the real footage of ``make data`` and every clip of the shared real and
-AI-generated folders) is cut into 8-frame segments; each segment is read as it is, as an
+AI-generated folders) is cut into 8-frame segments overlapping by half; each segment is read as it is, as an
 off-centre crop, as a small crop of 64-96 px, rescaled, turned and squeezed, each time by the
 complete rp-ss
 detector (every tile size, the key-independent lattice search and its candidates, every shift,
@@ -24,6 +24,7 @@ from reelproof.watermark import WatermarkKey
 from reelproof.watermark.rpss import RpSsConfig, StreamDetector, fixed_hypothesis_z, z_threshold
 
 SEGMENT = 8
+HOP = 4  # segments overlap by half: more trials from the same footage, each a distinct input
 _SMALL = ((64, 64), (96, 80), (72, 96))
 _RESCALE = (0.5, 0.75, 1.5)
 
@@ -99,10 +100,10 @@ def run_null_trials(
     result = NullResult()
     # Segments are taken round-robin over the clips so that a short target still sees them all.
     clips = [(label, path, load(path)) for label, path in materials]
-    rounds = max((c[2].shape[0] // SEGMENT for c in clips), default=0)
+    rounds = max(((c[2].shape[0] - SEGMENT) // HOP + 1 for c in clips), default=0)
     for segment in range(rounds):
         for number, (label, path, frames) in enumerate(clips):
-            start = segment * SEGMENT
+            start = segment * HOP
             if start + SEGMENT > frames.shape[0]:
                 continue
             window = frames[start : start + SEGMENT]

@@ -80,7 +80,10 @@ def iter_luma(
     checked = False
     try:
         with av_errors(info.path, "decode"):
-            for frame, index, _ in iter_decoded(container, stream, info, bounds, counter):
+            # One decoder thread: detection is budgeted in CPU time, and frame threads cost
+            # about a tenth more of it (the folding cannot use a second core anyway).
+            decoded = iter_decoded(container, stream, info, bounds, counter, threads=1)
+            for frame, index, _ in decoded:
                 if index >= max_frames:
                     break
                 if not checked:

@@ -29,6 +29,7 @@ from reelproof.watermark.base import WATERMARKERS, FrameSource, Watermarker, as_
 from reelproof.watermark.coding import ID_BITS, decode_payload
 from reelproof.watermark.config import MIN_SIDE, RpSsConfig
 from reelproof.watermark.embedding import block_activity, block_gain, embed_frame, pattern_for
+from reelproof.watermark.geometry import Geometry
 from reelproof.watermark.keys import WatermarkKey
 from reelproof.watermark.layout import Layout, make_layout
 from reelproof.watermark.reading import WatermarkReading
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 METHOD = "rp-ss"
+_LOOK_RATIO = 4  # checkpoints at 1, 4, 16, 64, ... frames (see ``scoring.n_looks``)
 _EXTRA_READS = 3  # further geometries the id is read at once a mark is detected
 
 
@@ -97,7 +99,7 @@ def futility_boundary(frames: int, budget: int, z_needed: float, beta: float) ->
 
 
 class StreamDetector:
-    """Accumulates frames and scores one or several keys at checkpoints (1, 2, 4, ... frames).
+    """Accumulates frames and scores one or several keys at checkpoints (1, 4, 16, ... frames).
 
     Args:
         keys: keys to test (the p-value is corrected for their number).
@@ -149,7 +151,7 @@ class StreamDetector:
         if self.acc.frames_seen >= self.max_frames or self.acc.too_small:
             self.done = True  # budget spent, or frames too small to carry the tile
         if self.acc.frames_used >= self._next_look:
-            self._next_look *= 2
+            self._next_look *= _LOOK_RATIO
             self._look()
 
     def _look(self) -> None:
@@ -194,7 +196,7 @@ class StreamDetector:
                 )
                 if score is None:
                     continue
-                reading = self._reading_for(key, layout, score, n_keys)
+                reading = self._reading_for(key, layout, score, n_keys, geometries[layout.tile])
                 if best_reading is None or _better(reading, best_reading):
                     best_reading = reading
         if best_reading is None:
@@ -204,7 +206,12 @@ class StreamDetector:
         return best_reading
 
     def _reading_for(
-        self, key: WatermarkKey, layout: Layout, score: Score, n_keys: int
+        self,
+        key: WatermarkKey,
+        layout: Layout,
+        score: Score,
+        n_keys: int,
+        geometries: list[Geometry],
     ) -> WatermarkReading:
         n_tests = score.n_tests * n_looks(self.max_frames) * n_keys
         p = p_value(score.z, n_tests)
@@ -216,12 +223,18 @@ class StreamDetector:
             # The id is read at the best geometry, then at other geometries that are
             # significant on their own (a re-post measured two ways: e.g. the listed scale 1 and
             # a measured 0.999). Each read is checked by the 16-bit MAC; see ``_read_payload``.
-            significant = [r for r in score.runners_up if p_value(r.z, n_tests) < 1e-3]
-            for candidate in [score, *significant[:_EXTRA_READS]]:
-                payload_hex, soft = self._read_payload(layout, candidate)
-                if payload_hex is not None:
-                    best = candidate
-                    break
+            payload_hex, soft = self._read_payload(layout, score)
+            if payload_hex is None:
+                full = score_key(self.acc, layout, self.config.search_flip, geometries, True)
+                others = full.runners_up if full is not None else ()
+                significant = [r for r in others if p_value(r.z, n_tests) < 1e-3]
+                for candidate in significant[:_EXTRA_READS]:
+                    payload_hex, soft = self._read_payload(layout, candidate)
+                    if payload_hex is not None:
+                        best = candidate
+                        break
+            if payload_hex is None:
+                soft = score.soft
         geometry = best.geometry
         return WatermarkReading(
             detected=detected,

@@ -150,6 +150,7 @@ def score_key(
     layout: Layout,
     flips: bool,
     geometries: Sequence[Geometry] | None = None,
+    runners_up: bool = False,
 ) -> Score | None:
     """Scan every geometry, flip, sub-pixel offset and cyclic shift for the pilot of ``layout``.
 
@@ -158,6 +159,8 @@ def score_key(
         layout: the key's layout for one tile size.
         flips: also test the mirrored clip.
         geometries: hypotheses to fold at; the listed and the synchronised ones when None.
+        runners_up: also fill ``Score.runners_up`` (the best of each other geometry, with its
+            soft values): only needed to read an id once a mark is detected.
 
     Returns:
         The best hypothesis, or None when no fold has enough valid pilot bins. Its ``n_tests``
@@ -178,7 +181,8 @@ def score_key(
         return None
     found.sort(key=lambda item: -item[1].z)
     total = n_tests(acc, flips)
-    scores = [_score(geometry, peak, layout, period, total) for geometry, peak in found]
+    kept = found if runners_up else found[:1]
+    scores = [_score(geometry, peak, layout, period, total) for geometry, peak in kept]
     return replace(scores[0], runners_up=tuple(scores[1:]))
 
 
@@ -310,8 +314,10 @@ def fixed_hypothesis_z(acc: FoldAccumulator, layout: Layout) -> float | None:
 
 
 def n_looks(max_frames: int) -> int:
-    """Checkpoints at 1, 2, 4, ... frames and at the end: the early-stopping looks to correct for."""
-    return max_frames.bit_length() + 1
+    """Checkpoints at 1, 4, 16, ... frames and at the end: the early-stopping looks to correct
+    for. A fourfold step (not twofold) halves the looks: each costs a fold per geometry and a
+    lattice search, and an unmarked clip pays for all of them."""
+    return (max_frames.bit_length() - 1) // 2 + 2
 
 
 def p_value(z: float, n_tests: int) -> float:

@@ -219,12 +219,12 @@ def _correlate(
     padded = np.zeros((n_rho + 2 * pad, n_phi + n_turn), dtype=np.float32)
     wrapped = np.take(polar, (np.arange(n_phi + n_turn) + int(turns[0])) % n_phi, axis=1)
     padded[pad : pad + n_rho] = wrapped
-    total = np.zeros((n_shift, n_turn), dtype=np.float64)
+    total = np.zeros((n_shift, n_turn), dtype=np.float32)  # float32 adds: half the traffic
     for i, j in zip(t_i.tolist(), t_j.tolist(), strict=True):
         r0 = pad + i + shift_lo
         c0 = j % n_phi
         total += padded[r0 : r0 + n_shift, c0 : c0 + n_turn]
-    return total
+    return total.astype(np.float64)
 
 
 def _peaks(score: npt.NDArray[np.float64], count: int) -> list[tuple[int, int, float]]:
