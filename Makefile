@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.reelproof-installed
 DATA_STAMP := data/.fetched
 
-.PHONY: demo test test-fast quality install data data-extra eval clean
+.PHONY: demo test test-fast quality install data data-extra eval clean c2pa-ts
 
 install: $(STAMP)
 
@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	# Baseline watermarkers for the benchmark; --no-deps keeps opencv-python (cv2 5.x, no Haar
 	# cascades) from overwriting opencv-python-headless's cv2.
 	$(PY) -m pip install -q --no-deps invisible-watermark==0.2.0
+	# Face mode's MTCNN (weights ship in the wheel); --no-deps: it pins an old torch.
+	$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
 	@touch $(STAMP)
 
 data: $(DATA_STAMP)
@@ -28,6 +30,18 @@ $(DATA_STAMP): scripts/fetch_data.py
 # More real sources for the detector corpus (Debian opencv-doc, 96 MB; needs apt and PyAV).
 data-extra: $(STAMP)
 	$(PY) scripts/fetch_data.py --extra data
+
+# The independent C2PA validator the interop tests check our signed files with (npm; needs node).
+C2PA_TS_VERSION := 0.9.4
+C2PA_TS_DIR := .cache/c2pa-ts
+c2pa-ts: $(C2PA_TS_DIR)/.installed-$(C2PA_TS_VERSION)
+
+$(C2PA_TS_DIR)/.installed-$(C2PA_TS_VERSION):
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm" >&2; exit 1; }
+	mkdir -p $(C2PA_TS_DIR)
+	npm install --prefix $(C2PA_TS_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error \
+		@trustnxt/c2pa-ts@$(C2PA_TS_VERSION)
+	@touch $@
 
 demo: $(STAMP)
 	$(VENV)/bin/reelproof demo
@@ -50,4 +64,4 @@ eval: $(STAMP) $(DATA_STAMP)
 	for suite in $(EVAL_SUITES); do $(VENV)/bin/reelproof eval $$suite || exit 1; done
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .cache

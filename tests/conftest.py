@@ -125,3 +125,38 @@ def make_video(tmp_path: Path) -> VideoFactory:
         return path
 
     return make
+
+
+def _c2pa_fixture_dirs() -> list[Path]:
+    """Where the C2PA fixtures of other implementations may be (see ../shared/c2pa-fixtures)."""
+    import os
+
+    found = (
+        [Path(os.environ["REELPROOF_C2PA_FIXTURES"])]
+        if "REELPROOF_C2PA_FIXTURES" in os.environ
+        else []
+    )
+    # CI clones the repo beside shared/; a developer's worktree sits one folder deeper.
+    return [
+        *found,
+        REPO_ROOT.parent / "shared" / "c2pa-fixtures",
+        REPO_ROOT.parents[1] / "shared" / "c2pa-fixtures",
+    ]
+
+
+@pytest.fixture(scope="session")
+def c2pa_fixtures() -> Path:
+    """The read-only C2PA fixtures (c2pa-rs test files, MIT/Apache-2.0, (c) Adobe).
+
+    Skipped with the reason when absent; under CI (``CI`` set) a missing folder fails instead,
+    since CI always has shared/ beside the clone. Never write into it: copy files first.
+    """
+    import os
+
+    for folder in _c2pa_fixture_dirs():
+        if (folder / "trust" / "test_cert_root_bundle.pem").is_file():
+            return folder
+    reason = "C2PA fixtures not found beside the repository (../shared/c2pa-fixtures); set REELPROOF_C2PA_FIXTURES"
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)

@@ -13,7 +13,7 @@ from scipy import ndimage
 from reelproof.core.io import VideoWriter
 
 SIZE = 128
-FRAMES = 6
+FRAMES = 20  # 0.8 s at 25 fps: long enough for a clip verdict (screening needs 0.75 s)
 
 
 def camera_like_frames(seed: int, n: int = FRAMES, size: int = SIZE) -> np.ndarray:

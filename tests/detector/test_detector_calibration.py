@@ -106,3 +106,27 @@ def test_head_setting_is_chosen_on_training_folds_by_log_loss(
     det = fit_detector(train, config, extractor=_Dummy())
     assert det.card["head_params"] == {"C": 1.0}
     assert "C" in det.card["head_selection"]
+
+
+def test_out_of_fold_scores_do_not_learn_each_folds_class_mix() -> None:
+    """Folds that hold out whole generator families have unequal class mixes. Features with
+    no signal must score near chance out of fold: a sigmoid fitted per fold would learn each
+    fold's mix as an intercept, and rank clips by the fold they fell in."""
+    rng = np.random.default_rng(3)
+    rows, index, videos = [], [], []
+    specs = [(0, "real", f"cam{s}") for s in range(8)] + [
+        (1, f"fam{f}", f"fam{f}") for f in range(4)
+    ]
+    for label, family, source in specs:
+        for _clip in range(7 if family in ("fam1", "fam3") else 1):
+            rows.append(rng.normal(0.0, 1.0, (4, 6)))
+            index += [len(videos)] * 4
+            videos.append(LabeledVideo(path=__file__, label=label, family=family, source=source))  # type: ignore[arg-type]
+    feats = VideoFeatures(
+        X=np.concatenate(rows).astype(np.float32),
+        video=np.asarray(index, dtype=np.int64),
+        videos=tuple(videos),
+    )
+    with threadpool_limits(1):
+        det = fit_detector(feats, DetectorConfig(folds=4))
+    assert det.card["out_of_fold"]["video"]["auc"] < 0.75

@@ -29,7 +29,7 @@ def test_train_eval_score_json(
     clip = tiny_dataset / "fake" / "nearest2x" / "src1__c0.mp4"
     assert run(["detector", "score", str(clip), "--model", str(model), "--json"]) == 0
     score = json.loads(capsys.readouterr().out)
-    assert score["label"] in {"synthetic", "real", "inconclusive"}
+    assert score["label"] in {"synthetic", "real", "inconclusive"}, score
     assert 0.0 <= score["p_synthetic"] <= 1.0
     assert isinstance(score["segments"], list) and score["segments"]
 
@@ -47,3 +47,34 @@ def test_bad_inputs_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert run(["detector", "score", str(junk), "--json"]) == 3
     assert "error" in json.loads(capsys.readouterr().out)
     assert run(["detector", "train", "--data", str(tmp_path / "none")]) == 3
+
+
+def test_score_faces_with_the_shipped_weights(
+    carphone_mp4: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["detector", "score", str(carphone_mp4), "--faces", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["label"] in {"synthetic", "real", "inconclusive"}
+    face = body["faces"][0]
+    assert face["end_s"] > face["start_s"] >= 0.0 and len(face["box"]) == 4
+    assert bytes.fromhex(face["thumbnail_jpeg"])[:2] == b"\xff\xd8"  # a JPEG
+    assert run(["detector", "score", str(carphone_mp4), "--faces"]) == 0
+    assert "face 0:" in capsys.readouterr().out
+
+
+def test_score_a_still_says_why_it_abstains(
+    bikes_mp4: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fractions import Fraction
+
+    import numpy as np
+
+    from reelproof.core.io import VideoWriter, read_clip
+
+    still = np.asarray(read_clip(bikes_mp4, max_frames=1).frames)[0]
+    path = tmp_path / "still.mp4"
+    with VideoWriter(path, fps=Fraction(25), width=640, height=272) as writer:
+        writer.write(np.stack([still] * 100))
+    assert run(["detector", "score", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "abstain (p_synthetic n/a" in out and "reason (static): static picture" in out

@@ -1,4 +1,4 @@
-"""ClipDetector on real files: separation, calibration sanity, inconclusive cases, persistence."""
+"""ClipDetector on real files: separation, calibration sanity, abstentions, persistence."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def test_score_is_a_result_with_segments(tiny_detector: ClipDetector) -> None:
     score = tiny_detector.score_frames(frames, fps=25.0)
     assert isinstance(score, DetectorScore)
     assert score.label in ("synthetic", "real", "inconclusive")
+    assert score.code in (None, "between_thresholds")
     assert score.frames_used == 30
     assert [s.start_s for s in score.segments] == [0.0, 1.0]
     start, end, p = score.segments[0]  # unpacks like a tuple
@@ -48,26 +49,28 @@ def test_score_is_a_result_with_segments(tiny_detector: ClipDetector) -> None:
     assert set(body["segments"][0]) == {"start_s", "end_s", "p_synthetic"}
 
 
+def _textured(n: int, size: int) -> np.ndarray:
+    return np.concatenate([camera_like_frames(seed=3, n=20, size=size)] * (n // 20 + 1))[:n]
+
+
 @pytest.mark.parametrize(
-    ("frames", "reason"),
+    ("frames", "code", "words"),
     [
-        (np.full((4, 48, 48, 3), 120, np.uint8), "too small"),
-        (np.full((4, 128, 128, 3), 90, np.uint8), "no textured area"),
+        (_textured(25, 48), "too_small", "too small: the picture is 48x48"),
+        (np.full((25, 128, 128, 3), 90, np.uint8), "flat", "blank picture"),
+        (camera_like_frames(seed=4, n=3), "too_short", "3 distinct frames"),
+        (camera_like_frames(seed=4, n=10), "too_short", "too short: 0.4 s"),
     ],
 )
-def test_unjudgeable_clips_are_inconclusive(
-    tiny_detector: ClipDetector, frames: np.ndarray, reason: str
+def test_unjudgeable_clips_abstain_with_a_code_and_a_reason(
+    tiny_detector: ClipDetector, frames: np.ndarray, code: str, words: str
 ) -> None:
     score = tiny_detector.score_frames(frames, fps=25.0)
-    assert score.label == "inconclusive" and score.p_synthetic is None
-    assert score.reason is not None and reason in score.reason
-
-
-def test_single_frame_is_inconclusive_but_scored(tiny_detector: ClipDetector) -> None:
-    fake = decoder_like(camera_like_frames(seed=5, n=1))
-    score = tiny_detector.score_frames(fake, fps=25.0)
-    assert score.label == "inconclusive" and score.frames_used == 1
-    assert score.p_synthetic is not None and "single frame" in (score.reason or "")
+    assert score.label == "abstain" and score.p_synthetic is None
+    assert score.code == code and score.frames_used == 0 and score.segments == ()
+    assert score.reason is not None and words in score.reason
+    body = score.to_dict()
+    assert body["label"] == "abstain" and body["code"] == code and body["faces"] == []
 
 
 def test_grayscale_input_is_handled(tiny_detector: ClipDetector) -> None:

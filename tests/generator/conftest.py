@@ -58,12 +58,25 @@ def watermarker() -> Any:
 
 
 @pytest.fixture(scope="session")
+def size(watermarker: Any) -> int:
+    """Frame side of the tiny-pipeline tests: the smallest the watermark and the pipelines
+    accept (64 once the watermark marks 64-px frames)."""
+    return max(64, int(watermarker.min_side))
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory, size: int, signer: Any) -> Any:
+    from reelproof.eval.tiny_pipelines.media import make_media
+
+    return make_media(tmp_path_factory.mktemp("gen-media"), size, signer)
+
+
+@pytest.fixture(scope="session")
 def wan_generator(watermarker: Any, signer: Any, store: Any) -> Any:
+    from reelproof.eval.tiny_pipelines.wan import wan
     from reelproof.generator import ResponsibleGenerator
 
-    from .tiny_pipelines import tiny_wan
-
-    return ResponsibleGenerator.from_pipeline(tiny_wan(), watermarker, signer, store)
+    return ResponsibleGenerator.from_pipeline(wan(), watermarker, signer, store)
 
 
 def as_uint8_frames(frames: Any, output_type: str) -> np.ndarray:
@@ -80,3 +93,22 @@ def as_uint8_frames(frames: Any, output_type: str) -> np.ndarray:
 
 def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
+
+
+def check_credentials(result: Any, trust: Any, store: Any, watermarker: Any) -> Any:
+    """The saved file verifies as trusted (under ``trust``) with the generation's soft binding
+    and source type, carries the exact id, and the store holds its manifest; returns the
+    provenance report."""
+    from reelproof.core.io import read_clip
+    from reelproof.provenance import verify
+
+    report = verify(result.path, trust)
+    assert report.state == "trusted", report.summary
+    assert [b.value for b in report.soft_bindings] == [result.watermark_id]
+    assert report.digital_source_type is not None
+    assert report.digital_source_type.endswith("trainedAlgorithmicMedia")
+    stored = store.lookup(result.watermark_id)
+    assert stored is not None and stored.content_sha256 == result.manifest.sha256
+    reading = watermarker.detect(read_clip(result.path).frames)
+    assert reading.detected and reading.payload == result.watermark_id, reading
+    return report

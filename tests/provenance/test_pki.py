@@ -30,9 +30,16 @@ def test_dev_pki_has_the_extensions_c2pa_needs(pki: DevPki) -> None:
     leaf, inter = x509.load_pem_x509_certificates(pki.chain_pem.read_bytes())
     root = x509.load_pem_x509_certificate(pki.root_pem.read_bytes())
     assert leaf.issuer == inter.subject and inter.issuer == root.subject
-    assert leaf.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical and usage.value.digital_signature and not usage.value.key_cert_sign
     ekus = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert [e.dotted_string for e in ekus] == [C2PA_CLAIM_SIGNING_EKU]
+    # The C2PA trust-list profile: the C2PA EKU with documentSigning and emailProtection (what a
+    # stock c2pa.Reader and c2pa-ts require), never timeStamping/OCSPSigning beside them.
+    assert [e.dotted_string for e in ekus] == [
+        C2PA_CLAIM_SIGNING_EKU,
+        "1.3.6.1.5.5.7.3.36",
+        "1.3.6.1.5.5.7.3.4",
+    ]
     aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     inter_ski = inter.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert aki.key_identifier == inter_ski.digest

@@ -208,3 +208,22 @@ def test_block_luma_equals_integral_image(shape: tuple[int, int, int]) -> None:
     rows = np.linspace(0, shape[1], _HASH_SIDE + 1).astype(int)
     cols = np.linspace(0, shape[2], _HASH_SIDE + 1).astype(int)
     np.testing.assert_allclose(_luma_32(frames), _luma_32_small(frames, rows, cols), atol=1e-6)
+
+
+def test_a_signed_still_is_stored_and_recovered_by_its_watermark_id(
+    signer: ProvenanceSigner, trust: TrustConfig, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from reelproof_test_media import synthetic_frames
+
+    src = tmp_path / "still.png"
+    Image.fromarray(synthetic_frames(n=1, height=128, width=160)[0]).save(src)
+    result = sign(src, tmp_path / "signed.png", make_spec("still.png"), signer)
+    store = SqliteManifestStore(tmp_path / "store.db")
+    stored = record_signing(store, result)
+    assert stored.fingerprint is not None and len(stored.fingerprint.hashes) == 1
+    stripped = tmp_path / "stripped.jpg"  # credentials gone, same picture
+    Image.open(result.dst).convert("RGB").save(stripped, quality=90)
+    found = recover_from_store(stripped, WATERMARK_ID, store, trust)
+    assert found is not None and found.fingerprint_matches is True
+    assert found.state == "trusted" and not found.hard_binding_matches

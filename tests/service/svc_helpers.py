@@ -155,20 +155,23 @@ class Clips:
     stripped: Path
     tampered: Path
     watermark_id: str
-    store: Path
+    store: Path | str
     root_pem: Path
 
 
-def build_clips(folder: Path, bikes_mp4: Path, store: Path | None = None) -> Clips:
+def build_clips(folder: Path, bikes_mp4: Path, store: Path | str | None = None) -> Clips:
     """Mark real footage, encode, sign with a throwaway PKI, store the manifest by watermark
-    id (as the responsible generator does), then strip the credentials and tamper a copy."""
+    id (as the responsible generator does), then strip the credentials and tamper a copy.
+
+    ``store``: a SQLite file or a database URL (default: ``manifests.sqlite`` in ``folder``).
+    """
     from reelproof.core import Payload
     from reelproof.core.io import read_clip, write_clip
     from reelproof.provenance import (
         ManifestSpec,
-        SqliteManifestStore,
         init_dev_pki,
         load_signer,
+        open_manifest_store,
         record_signing,
         sign,
     )
@@ -186,7 +189,7 @@ def build_clips(folder: Path, bikes_mp4: Path, store: Path | None = None) -> Cli
         load_signer(pki.chain_pem, pki.key_pem),
     )
     store = store or folder / "manifests.sqlite"
-    record_signing(SqliteManifestStore(store), result)
+    record_signing(open_manifest_store(store), result)
     write_clip(read_clip(folder / "signed.mp4"), folder / "stripped.mp4", crf=23)
     data = bytearray((folder / "signed.mp4").read_bytes())
     mdat = data.find(b"mdat")

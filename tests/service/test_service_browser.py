@@ -90,3 +90,32 @@ def test_drop_a_clip_and_read_the_report(
         lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "error"
     )
     assert "Unauthorized" in browser.find_element(By.ID, "error").text
+
+
+def test_drop_a_photo_and_read_the_report(
+    browser, server: Server, c2pa_fixtures: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A still image (a signed JPEG from another implementation) goes through the same page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = tmp_path / "photo.jpg"  # a copy: the shared fixtures are read-only
+    photo.write_bytes((c2pa_fixtures / "stills" / "CA.jpg").read_bytes())
+    browser.get(server.url + "/")
+    key = browser.find_element(By.ID, "apikey")
+    key.send_keys(server.api_key)
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", key)
+    browser.find_element(By.ID, "file").send_keys(str(photo))
+    WebDriverWait(browser, 180).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+        in ("done", "error")
+    )
+    state = browser.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+    assert state == "done", browser.find_element(By.ID, "error").text
+    browser.switch_to.frame(browser.find_element(By.ID, "report"))
+    # Intact credentials from a signer this server does not trust: never "tampered".
+    verdict = browser.find_element(By.ID, "verdict").get_attribute("data-verdict")
+    assert verdict == "inconclusive"
+    assert "Still image" in browser.page_source and "jpeg" in browser.page_source
+    assert browser.find_elements(By.CSS_SELECTOR, ".strip img"), "no thumbnail"
+    browser.switch_to.default_content()

@@ -76,3 +76,30 @@ def test_classifier_signal_in_verdict_and_report(tiny_model: Path, bikes_mp4: Pa
     assert det["segments"], "no per-segment scores"
     page = render_html(body, [])
     assert "<svg" in page and "<circle" in page
+
+
+def test_faces_and_abstentions_reach_the_verdict(carphone_mp4: Path, tmp_path: Path) -> None:
+    """Face mode's tracks are in the verdict's JSON and report; an abstaining classifier says
+    why, and the verdict stays valid against the generated schema."""
+    from reelproof.service.api.models import VerdictModel
+
+    verdict = verify_clip(carphone_mp4, VerifyOptions(watermark=False))
+    body = verdict.to_dict()
+    VerdictModel.model_validate(body)
+    faces = body["detector"]["faces"]  # type: ignore[index]
+    assert faces and faces[0]["end_s"] > faces[0]["start_s"]
+    assert bytes.fromhex(faces[0]["thumbnail_jpeg"])[:2] == b"\xff\xd8"  # a JPEG
+    assert any(e["code"] in ("faces_scored", "face_likely_synthetic") for e in body["evidence"])  # type: ignore[union-attr]
+    page = render_html(body, [])
+    assert 'id="faces"' in page and "data:image/jpeg;base64," in page
+
+    still = tmp_path / "still.mp4"  # one picture held for 4 seconds: nothing to judge
+    from reelproof.core.io import read_clip, write_clip
+
+    clip = read_clip(carphone_mp4, max_frames=1)
+    write_clip(clip.with_frames(np.repeat(clip.frames, 100, axis=0)), still)
+    abstained = verify_clip(still, VerifyOptions(watermark=False, faces=False)).to_dict()
+    VerdictModel.model_validate(abstained)
+    assert abstained["detector"]["label"] == "abstain"  # type: ignore[index]
+    assert abstained["detector"]["code"] == "static" and abstained["detector"]["reason"]  # type: ignore[index]
+    assert abstained["synthetic_likelihood"] == "unknown"

@@ -20,7 +20,7 @@ from svc_helpers import Clips, build_clips
 
 from reelproof.core.errors import InputError
 from reelproof.provenance import STATES
-from reelproof.service.api.schemas import ProvenanceState, VerdictModel
+from reelproof.service.api.models import ProvenanceState, VerdictModel
 from reelproof.service.pipeline import VerifyOptions, verify_clip
 from reelproof.service.verdict import SignalStatus, VerdictLabel
 

@@ -135,3 +135,48 @@ def test_signals_that_did_not_run_are_reported_not_dropped() -> None:
     assert by_signal["detector"].code == "signal_error"
     assert "frame 9" in by_signal["detector"].message
     assert fused.verdict is VerdictLabel.NOT_APPLICABLE
+
+
+def _finding(kind: str, codes: tuple[str, ...], ingredient: str | None = None):  # type: ignore[no-untyped-def]
+    from reelproof.provenance.validation import ProvenanceFinding
+
+    return ProvenanceFinding(kind, codes, f"{kind} sentence.", ingredient)  # type: ignore[arg-type]
+
+
+def test_unreliable_credentials_are_never_tampering() -> None:
+    expired = ProvenanceFacts(
+        "invalid",
+        signer="x",
+        codes=("signingCredential.expired",),
+        failure="credentials_unreliable",
+        findings=(_finding("credentials_unreliable", ("signingCredential.expired",)),),
+    )
+    for wm, det in itertools.product(WATERMARK, DETECTOR):
+        facts = SignalFacts(OK, OK, OK, expired, WATERMARK[wm], None, DETECTOR[det])
+        fused = fuse(facts)
+        codes = [e.code for e in fused.evidence]
+        assert fused.verdict is not VerdictLabel.TAMPERED
+        assert "credentials_unreliable" in codes and "tampered" not in codes
+        assert "cannot be relied on" in fused.summary
+        assert fused.ai_generated is (True if wm == "marked" else None)  # not from their claims
+
+
+def test_failure_kind_from_codes_when_not_given() -> None:
+    unreliable = ProvenanceFacts("invalid", codes=("signingCredential.revoked",))
+    fused = fuse(SignalFacts(OK, OK, OK, unreliable, WATERMARK["absent"], None, DETECTOR["real"]))
+    assert fused.verdict is VerdictLabel.INCONCLUSIVE
+
+
+def test_an_ingredients_problem_does_not_change_a_trusted_file() -> None:
+    trusted = ProvenanceFacts(
+        "trusted",
+        signer="Newsroom CA",
+        findings=(_finding("ingredient_problem", ("ingredient.manifest.missing",), "source.jpg"),),
+    )
+    fused = fuse(SignalFacts(OK, OK, OK, trusted, WATERMARK["absent"], None, DETECTOR["real"]))
+    assert fused.verdict is VerdictLabel.CREDENTIALS_TRUSTED
+    assert [e.code for e in fused.evidence if e.signal == "provenance"] == [
+        "credentials_trusted",
+        "ingredient_problem",
+    ]
+    assert "source.jpg" in fused.summary

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 HOME_ENV = "REELPROOF_HOME"
+MANIFEST_STORE_ENV = "REELPROOF_MANIFEST_STORE"
 
 
 def reelproof_home(create: bool = True) -> Path:
@@ -24,6 +25,16 @@ def reelproof_home(create: bool = True) -> Path:
 def manifest_store_path() -> Path:
     """Default SQLite manifest store (credentials keyed by watermark id)."""
     return reelproof_home() / "manifests.sqlite"
+
+
+def manifest_store_location() -> str | Path:
+    """The manifest store every command uses by default: ``$REELPROOF_MANIFEST_STORE`` (a SQLite
+    file or a database URL such as ``postgresql+psycopg://host/db``, so many generation nodes
+    share one store), else :func:`manifest_store_path`."""
+    raw = os.environ.get(MANIFEST_STORE_ENV, "").strip()
+    if not raw:
+        return manifest_store_path()
+    return raw if "://" in raw else Path(raw).expanduser()
 
 
 def dev_pki_dir() -> Path:

@@ -291,7 +291,7 @@ def resample(frames: UInt8Array, scale: float, interp: str) -> UInt8Array:
     if interp in ("bilinear", "bicubic") and scale < 1.0:
         kwargs["antialias"] = True  # what ffmpeg/PIL downscalers do
     y = torch.nn.functional.interpolate(x, size=(h, w), mode=interp, **kwargs)
-    return y.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()  # type: ignore[no-any-return]
+    return y.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 
 
 def write_variant(src: Path, dst: Path, variant: Variant) -> Path:

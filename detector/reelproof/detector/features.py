@@ -74,9 +74,7 @@ def frame_features(frames: npt.NDArray[np.uint8], groups: tuple[str, ...]) -> Fl
 def _laplacian(x: FloatArray) -> FloatArray:
     """4-neighbour Laplacian residual of (P, S, S) patches -> (P, S-2, S-2)."""
     c = x[:, 1:-1, 1:-1]
-    return (  # type: ignore[no-any-return]
-        4.0 * c - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
-    )
+    return 4.0 * c - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
 
 
 def mean_power_spectrum(patches: FloatArray) -> npt.NDArray[np.float64]:

@@ -21,6 +21,10 @@ GRID_ALIGN = 16
 BAR_LUMA_MAX = 24.0  # rows/columns darker than this (and flat) count as letterbox bars
 BAR_STD_MAX = 6.0
 FLAT_STD = 2.0
+# Share of the picture's width/height left out on every side when choosing patches: generator
+# logos ("Runway", "Show-1") and stream overlays sit in the corners, and a detector that reads
+# them learns a logo, not a generator.
+MARGIN = 0.08
 _LUMA_WEIGHTS = np.array(
     [0.299, 0.587, 0.114], dtype=np.float32
 )  # patches with less luma variation than this carry no usable texture
@@ -106,6 +110,18 @@ def find_content_box(luma: FloatArray | UInt8Array) -> ContentBox:
         bottom = max(top, bottom - 2)
     if right < width:
         right = max(left, right - 2)
+    return ContentBox(top=top, bottom=bottom, left=left, right=right)
+
+
+def inner_box(box: ContentBox, margin: float = MARGIN) -> ContentBox:
+    """``box`` shrunk by ``margin`` of its height/width on every side, the origin kept on the
+    patch grid (so upsampling and codec-block phases stay aligned across patches)."""
+    dy, dx = int(box.height * margin), int(box.width * margin)
+    top = box.top + -(-dy // GRID_ALIGN) * GRID_ALIGN if dy else box.top
+    left = box.left + -(-dx // GRID_ALIGN) * GRID_ALIGN if dx else box.left
+    bottom, right = box.bottom - dy, box.right - dx
+    if bottom - top < 1 or right - left < 1:
+        return box
     return ContentBox(top=top, bottom=bottom, left=left, right=right)
 
 

@@ -1,7 +1,7 @@
 """Classifier heads with scikit-learn conventions (``fit`` returns self, ``predict_proba``).
 
 A head maps one feature row (one frame) to a synthetic score; ``ClipDetector`` calibrates it
-with ``CalibratedClassifierCV`` and pools frames into segments and clips.
+with one sigmoid on out-of-fold scores and pools frames into segments and clips.
 """
 
 from __future__ import annotations

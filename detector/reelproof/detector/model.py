@@ -3,34 +3,50 @@
 Pipeline of one clip:
 
 1. sample up to ``max_frames`` frames uniformly over the clip (``score_file``);
-2. crop letterbox bars (``frames.find_content_box``); too small or flat -> inconclusive;
-3. backbone features per frame; head probability per frame, calibrated with
-   ``CalibratedClassifierCV`` (sigmoid, cross-validated by source);
+2. screen (``screening.py``): too short, too small, flat, static, slideshow or heavily
+   compressed clips get label ``abstain`` with a ``code`` and a reason, and no probability;
+3. crop letterbox bars (``frames.find_content_box``) and a logo margin; backbone features per frame; head probability per frame, calibrated with
+   one sigmoid fitted on out-of-fold scores (folds grouped by source; ``PlattCalibrated``);
 4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
    Platt calibrator fitted on out-of-fold clip scores;
 5. label: ``synthetic`` at or above ``threshold_high`` (set for the target false-positive rate on
-   real validation clips), ``real`` at or below ``threshold_low``, ``inconclusive`` between.
+   real validation clips), ``real`` at or below ``threshold_low``, ``inconclusive`` between;
+6. face mode (``faces.py``, when the detector carries a face head): faces found by MTCNN,
+   tracked over the sampled frames, each track scored by the face head.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from reelproof.core import InputError, Result
+from reelproof.core import InputError
+from reelproof.core.io import MediaInfo
 from reelproof.detector.backbones import FeatureExtractor
-from reelproof.detector.frames import find_content_box, gray_u8
+from reelproof.detector.faces import FaceHead, threshold_label
+from reelproof.detector.frames import find_content_box, gray_u8, inner_box
+from reelproof.detector.score import DetectorLabel, DetectorScore, FaceTrack, Segment
+from reelproof.detector.screening import (
+    Abstention,
+    ScreenConfig,
+    clip_seconds,
+    motion_profile,
+    screen_bits,
+    screen_flat,
+    screen_length,
+    screen_motion,
+    screen_size,
+    thumbnails,
+)
 
 FloatArray = npt.NDArray[np.float64]
 LOGIT_CLIP = 8.0
-LABELS = ("synthetic", "real", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class DetectorConfig:
         min_side: smallest picture side (after bar removal) the detector will judge.
         folds: cross-validation folds (grouped by source) for calibration and thresholds.
         seed: seeds the head.
+        margin: share of the picture left out on every side when choosing patches (logos).
     """
 
     backbone: str = "forensic"
@@ -60,68 +77,28 @@ class DetectorConfig:
     min_side: int = 64
     folds: int = 4
     seed: int = 0
+    margin: float = 0.0
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One time segment's score; unpacks like the tuple ``(start_s, end_s, p_synthetic)``.
-
-    A dataclass rather than a bare tuple so JSON shows named fields.
-    """
-
-    start_s: float
-    end_s: float
-    p_synthetic: float
-
-    def __iter__(self) -> Iterator[float]:
-        return iter((self.start_s, self.end_s, self.p_synthetic))
-
-    def __getitem__(self, index: int) -> float:
-        return (self.start_s, self.end_s, self.p_synthetic)[index]
-
-    def __len__(self) -> int:
-        return 3
-
-
-@dataclass(frozen=True)
-class DetectorScore(Result):
-    """The classifier's reading of one clip.
-
-    Attributes:
-        p_synthetic: calibrated probability that the clip is synthetic; None when the
-            detector could not judge (see ``reason``).
-        label: "synthetic", "real" or "inconclusive".
-        segments: ``Segment(start_s, end_s, p_synthetic)`` per segment, in time order
-            (each unpacks as a 3-tuple; JSON shows the named fields).
-        frames_used: frames that contributed features.
-        model: detector name, version and weights digest.
-        reason: why the label is inconclusive (None otherwise).
-        thresholds: (threshold_low, threshold_high) the label was decided with.
-    """
-
-    schema = "detector_score"
-
-    p_synthetic: float | None
-    label: str
-    segments: tuple[Segment, ...]
-    frames_used: int
-    model: str
-    reason: str | None = None
-    thresholds: tuple[float, float] = field(default=(0.0, 1.0))
+def bits_per_pixel(info: MediaInfo) -> float | None:
+    """The file's average coded bits per pixel per frame (heavy compression screening)."""
+    pixels = info.width * info.height * max(info.frames, 1)
+    return info.size_bytes * 8.0 / pixels if info.size_bytes and pixels else None
 
 
 def _logit(p: FloatArray) -> FloatArray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)  # type: ignore[no-any-return]
+    return np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)
 
 
 class ClipDetector:
-    """A fitted detector: backbone + calibrated frame head + clip calibrator + thresholds.
+    """A fitted detector: screening + backbone + calibrated frame head + clip calibrator +
+    thresholds, and optionally a face head for face mode.
 
     Build one with ``reelproof.detector.training.fit_detector`` or ``load_detector``.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -132,8 +109,12 @@ class ClipDetector:
         thresholds: tuple[float, float],
         card: dict[str, Any] | None = None,
         name: str = "reelproof-detector",
+        face_head: FaceHead | None = None,
+        screen: ScreenConfig | None = None,
     ) -> None:
         self.config = config
+        self.face_head = face_head
+        self.screen = screen or ScreenConfig(min_side=config.min_side)
         self.extractor = extractor
         self.frame_model = frame_model
         self.clip_calibrator = clip_calibrator
@@ -160,20 +141,17 @@ class ClipDetector:
         z = float(np.mean(_logit(frame_p)))
         return 1.0 / (1.0 + math.exp(-(slope * z + intercept)))
 
-    def label_for(self, p: float) -> str:
+    def label_for(self, p: float) -> DetectorLabel:
         """Label for a clip probability under this detector's thresholds."""
-        low, high = self.thresholds
-        if p >= high:
-            return "synthetic"
-        if p <= low:
-            return "real"
-        return "inconclusive"
+        return threshold_label(p, self.thresholds)
 
     def score_frames(
         self,
         frames: npt.NDArray[np.uint8],
         fps: float,
         timestamps: npt.NDArray[np.float64] | None = None,
+        bits_per_pixel: float | None = None,
+        faces: bool = False,
     ) -> DetectorScore:
         """Score sampled frames of one clip.
 
@@ -181,6 +159,9 @@ class ClipDetector:
             frames: (T, H, W, 3) uint8 RGB (also accepted: (T, H, W) or (T, H, W, 1) gray).
             fps: frame rate, used for segment times when ``timestamps`` is None.
             timestamps: optional (T,) float64 presentation times in seconds.
+            bits_per_pixel: coded bits per pixel per frame of the file, when known (checks
+                for heavy compression).
+            faces: also run face mode (needs a detector with a face head).
 
         Returns:
             The clip's ``DetectorScore``.
@@ -191,35 +172,97 @@ class ClipDetector:
             if timestamps is not None
             else np.arange(frames.shape[0], dtype=np.float64) / float(fps)
         )
-        feats, usable, reason = clip_features(self.extractor, frames, self.config.min_side)
+        cfg = self.screen_config
+        abstention = screen_length(frames.shape[0], clip_seconds(stamps, fps), cfg)
+        box = find_content_box(gray_u8(frames[:: max(1, frames.shape[0] // 8)]))
+        abstention = abstention or screen_size(box.width, box.height, cfg)
+        if abstention is None:
+            thumbs = thumbnails(frames)
+            abstention = (
+                screen_flat(thumbs)
+                or screen_motion(motion_profile(thumbs), cfg)
+                or screen_bits(bits_per_pixel, cfg)
+            )
+        if abstention is not None:
+            return self._abstain(abstention)
+        feats, usable, reason = clip_features(
+            self.extractor, frames, cfg.min_side, self.config.margin
+        )
         if reason is not None:
-            return self._undecided(reason)
+            return self._abstain(Abstention("flat", reason))
         frame_p = self.frame_probabilities(feats[usable])
         p = self.pool(frame_p)
-        segments = self._segments(frame_p, stamps[usable])
-        n_used = int(usable.sum())
-        label, reason = self.label_for(p), None
-        if n_used < 2:
-            label, reason = "inconclusive", "single frame: too little evidence for a clip verdict"
-        elif label == "inconclusive":
-            reason = "score between the real and synthetic thresholds"
+        label = self.label_for(p)
+        code = reason = None
+        if label == "inconclusive":
+            code, reason = "between_thresholds", "score between the real and synthetic thresholds"
+        tracks: tuple[FaceTrack, ...] = ()
+        if faces:
+            tracks = self.face_tracks(frames, stamps)
         return DetectorScore(
             p_synthetic=p,
             label=label,
-            segments=segments,
-            frames_used=n_used,
+            segments=self._segments(frame_p, stamps[usable]),
+            frames_used=int(usable.sum()),
             model=self.model_id,
             reason=reason,
             thresholds=self.thresholds,
+            code=code,
+            faces=tracks,
         )
 
-    def score_file(self, path: str | Path, max_frames: int | None = None) -> DetectorScore:
-        """Score a video file from up to ``max_frames`` frames sampled uniformly over it."""
+    @property
+    def screen_config(self) -> ScreenConfig:
+        """The screening limits (models saved before screening existed get the defaults)."""
+        stored = getattr(self, "screen", None)
+        if isinstance(stored, ScreenConfig):
+            return stored
+        return ScreenConfig(min_side=self.config.min_side)
+
+    def face_tracks(
+        self, frames: npt.NDArray[np.uint8], stamps: npt.NDArray[np.float64]
+    ) -> tuple[FaceTrack, ...]:
+        """Face mode: MTCNN faces tracked over the frames, each track scored by the face head.
+
+        Raises:
+            ConfigError: this detector has no face head (train one with the default script).
+        """
+        from reelproof.core import ConfigError
+
+        head = getattr(self, "face_head", None)
+        if head is None:
+            raise ConfigError(
+                f"detector {self.model_id} has no face head",
+                hint="use the shipped default weights or retrain with "
+                "scripts/train_default_detector.py",
+            )
+        from reelproof.detector.faces import score_face_tracks
+
+        return score_face_tracks(head, frames, stamps)
+
+    def score_file(
+        self, path: str | Path, max_frames: int | None = None, faces: bool = False
+    ) -> DetectorScore:
+        """Score a video file from up to ``max_frames`` frames sampled uniformly over it.
+
+        Args:
+            path: the video file.
+            max_frames: frame budget (default: the detector's ``max_frames``).
+            faces: also run face mode.
+        """
+        from reelproof.core.io import probe
         from reelproof.detector.sampling import sample_frames
 
         budget = max_frames or self.config.max_frames
+        info = probe(Path(path))
         frames, stamps, fps = sample_frames(Path(path), budget)
-        return self.score_frames(frames, fps, stamps)
+        bpp = bits_per_pixel(info)
+        return self.score_frames(frames, fps, stamps, bits_per_pixel=bpp, faces=faces)
+
+    @property
+    def has_face_head(self) -> bool:
+        """Face mode is available (a face head was trained and saved with this detector)."""
+        return getattr(self, "face_head", None) is not None
 
     def _segments(self, frame_p: FloatArray, stamps: FloatArray) -> tuple[Segment, ...]:
         length = self.config.segment_seconds
@@ -227,18 +270,19 @@ class ClipDetector:
         out = []
         for k in np.unique(index):
             p = self.pool(frame_p[index == k])
-            out.append(Segment(round(k * length, 3), round((k + 1) * length, 3), p))
+            out.append(Segment(round(float(k) * length, 3), round(float(k + 1) * length, 3), p))
         return tuple(out)
 
-    def _undecided(self, reason: str) -> DetectorScore:
+    def _abstain(self, abstention: Abstention) -> DetectorScore:
         return DetectorScore(
             p_synthetic=None,
-            label="inconclusive",
+            label="abstain",
             segments=(),
             frames_used=0,
             model=self.model_id,
-            reason=reason,
+            reason=abstention.reason,
             thresholds=self.thresholds,
+            code=abstention.code,
         )
 
     # ---- persistence -----------------------------------------------------------------------
@@ -261,16 +305,21 @@ class ClipDetector:
 
 
 def clip_features(
-    extractor: FeatureExtractor, frames: npt.NDArray[np.uint8], min_side: int
+    extractor: FeatureExtractor,
+    frames: npt.NDArray[np.uint8],
+    min_side: int,
+    margin: float = 0.0,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], str | None]:
     """Features of one clip's frames, exactly as training and scoring both compute them.
 
-    Letterbox bars are cropped first (their edge would look like a strong artefact).
+    Letterbox bars are cropped first (their edge would look like a strong artefact), then a
+    ``margin`` share of the picture on every side (logos and overlays sit there).
 
     Args:
         extractor: the backbone.
         frames: (T, H, W, 3) uint8 RGB.
-        min_side: smallest usable picture side in pixels.
+        min_side: smallest usable picture side in pixels (measured before the margin).
+        margin: share of the picture's height/width left out on every side.
 
     Returns:
         (features (T, D) float32, usable (T,) bool, reason) where ``reason`` says why no frame
@@ -285,6 +334,8 @@ def clip_features(
             f"under {min_side} pixels"
         )
         return np.zeros((n, extractor.dim), np.float32), np.zeros(n, bool), reason
+    if margin > 0:
+        box = inner_box(box, margin)
     cropped = np.ascontiguousarray(frames[:, box.top : box.bottom, box.left : box.right])
     feats = extractor.extract(cropped)
     usable: npt.NDArray[np.bool_] = np.asarray(np.isfinite(feats).all(axis=1))

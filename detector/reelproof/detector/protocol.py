@@ -58,24 +58,40 @@ def root_features(
     max_frames: int,
     cache_dir: Path | None = None,
     log: Log | None = None,
+    margin: float = 0.0,
 ) -> VideoFeatures:
     """Features of every video under ``root`` (layouts as ``discover``), cached as npz."""
     _layout, videos = discover(root)
-    paths = np.array([str(v.path) for v in videos])
-    cache = key = None
+    cache = None
     if cache_dir is not None:
         cache = cache_dir / f"{extractor.name}_{max_frames}" / f"{_cache_name(root)}.npz"
-        key = cache_key(extractor, videos)
-        if cache.is_file():
-            with np.load(cache, allow_pickle=False) as z:
-                if "key" in z.files and str(z["key"]) == key:
-                    return _from_cache(videos, z["X"], z["video"], z["kept"])
+    return videos_features(videos, extractor, max_frames, cache, log, margin, label=str(root))
+
+
+def videos_features(
+    videos: Sequence[LabeledVideo],
+    extractor: FeatureExtractor,
+    max_frames: int,
+    cache: Path | None = None,
+    log: Log | None = None,
+    margin: float = 0.0,
+    label: str = "videos",
+) -> VideoFeatures:
+    """Features of ``videos``, cached in the npz file ``cache`` (None: no cache)."""
+    videos = list(videos)
+    key = cache_key(extractor, videos) + f":{margin}" if cache is not None else None
+    if cache is not None and cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            if "key" in z.files and str(z["key"]) == key:
+                return _from_cache(videos, z["X"], z["video"], z["kept"])
     if log:
-        log(f"features: {root} ({len(videos)} videos)")
-    feats = extract_features(videos, extractor, max_frames)
+        log(f"features: {label} ({len(videos)} videos)")
+    feats = extract_features(videos, extractor, max_frames, margin=margin)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        kept = np.array([videos.index(v) for v in feats.videos], dtype=np.int64)
+        index = {id(v): i for i, v in enumerate(videos)}
+        kept = np.array([index[id(v)] for v in feats.videos], dtype=np.int64)
+        paths = np.array([str(v.path) for v in videos])
         np.savez(cache, X=feats.X, video=feats.video, paths=paths, kept=kept, key=np.array(key))
     return feats
 

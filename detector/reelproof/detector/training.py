@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ class VideoFeatures:
     def y_frames(self) -> npt.NDArray[np.int64]:
         """(F,) labels per frame row."""
         labels = np.array([v.label for v in self.videos], dtype=np.int64)
-        return labels[self.video]  # type: ignore[no-any-return]
+        return labels[self.video]
 
     @property
     def y_videos(self) -> npt.NDArray[np.int64]:
@@ -77,23 +76,24 @@ def extract_features(
     max_frames: int = 16,
     min_side: int = 64,
     log: Callable[[str], None] | None = None,
+    margin: float = 0.0,
 ) -> VideoFeatures:
     """Sample frames of every video and compute their features (same path as scoring)."""
     rows: list[npt.NDArray[np.float32]] = []
     index: list[npt.NDArray[np.int64]] = []
     kept: list[LabeledVideo] = []
     skipped: list[tuple[LabeledVideo, str]] = []
-    for n, video in enumerate(videos):
+    from tqdm import tqdm
+
+    for video in tqdm(videos, desc="features", unit="clip", disable=log is None, leave=False):
         frames, _stamps, _fps = sample_frames(video.path, max_frames)
-        feats, usable, reason = clip_features(extractor, frames, min_side)
+        feats, usable, reason = clip_features(extractor, frames, min_side, margin)
         if reason is not None:
             skipped.append((video, reason))
             continue
         rows.append(feats[usable])
         index.append(np.full(int(usable.sum()), len(kept), dtype=np.int64))
         kept.append(video)
-        if log is not None and (n + 1) % 50 == 0:
-            log(f"features: {n + 1}/{len(videos)} videos")
     if not kept:
         raise ConfigError("no video had a usable frame", hint="check the data folder")
     return VideoFeatures(
@@ -107,7 +107,7 @@ def extract_features(
 def _balanced_weights(y: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Sample weights giving both classes equal total weight (a 50/50 prior)."""
     counts = np.bincount(y, minlength=2).astype(np.float64)
-    return len(y) / (2.0 * np.maximum(counts, 1.0))[y]  # type: ignore[no-any-return]
+    return len(y) / (2.0 * np.maximum(counts, 1.0))[y]
 
 
 def grouped_splits(
@@ -133,6 +133,27 @@ def grouped_splits(
     return [(np.asarray(a), np.asarray(b)) for a, b in splits]
 
 
+class PlattCalibrated:
+    """A fitted head whose scores pass through one sigmoid fitted on out-of-fold scores.
+
+    One calibrator for all folds, fitted with class-balanced weights on the pooled out-of-fold
+    logits. (``CalibratedClassifierCV(ensemble=True)`` fits one sigmoid per fold instead; with
+    folds grouped by generator family, each fold's class mix differs, each sigmoid learns its
+    fold's mix as an intercept, and the averaged members flatten every probability.)
+    """
+
+    def __init__(self, head: Any, slope: float, intercept: float) -> None:
+        self.head = head
+        self.slope = slope
+        self.intercept = intercept
+
+    def predict_proba(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """(N, D) features -> (N, 2) calibrated probabilities of (real, synthetic)."""
+        z = _logit(np.asarray(self.head.predict_proba(x)[:, 1], dtype=np.float64))
+        p = 1.0 / (1.0 + np.exp(-(self.slope * z + self.intercept)))
+        return np.stack([1.0 - p, p], axis=1)
+
+
 def fit_frame_model(
     x: npt.NDArray[np.float32],
     y: npt.NDArray[np.int64],
@@ -142,31 +163,22 @@ def fit_frame_model(
 ) -> tuple[Any, npt.NDArray[np.float64]]:
     """Fit the calibrated frame head; also return out-of-fold frame probabilities.
 
-    ``CalibratedClassifierCV`` with ``ensemble=True`` keeps one (head, sigmoid) pair per
-    source-grouped fold; the pair of fold i never saw fold i's sources, so applying it to them
-    gives honest out-of-fold scores for free.
+    The head is fitted once per group-wise fold to score the held-out groups, the sigmoid is
+    fitted on those out-of-fold scores, and the head is refitted on everything.
 
     Returns:
-        (fitted CalibratedClassifierCV, (F,) float64 out-of-fold p(synthetic)).
+        (fitted ``PlattCalibrated``, (F,) float64 out-of-fold p(synthetic)).
     """
-    from sklearn.calibration import CalibratedClassifierCV
 
-    splits = grouped_splits(groups, y, config.folds)
-    model = CalibratedClassifierCV(
-        create_head(config.head, random_state=config.seed, **(params or {})),
-        method="sigmoid",
-        cv=splits,
-        ensemble=True,
-    )
-    with warnings.catch_warnings():
-        # A Pipeline head cannot take sample_weight; it balances classes itself
-        # (class_weight="balanced") and the weights still reach the sigmoid calibration.
-        warnings.filterwarnings("ignore", message="Since Pipeline does not appear")
-        model.fit(x, y, sample_weight=_balanced_weights(y))
-    oof = np.empty(len(y), dtype=np.float64)
-    for (_train, test), member in zip(splits, model.calibrated_classifiers_, strict=True):
-        oof[test] = member.predict_proba(x[test])[:, 1]
-    return model, oof
+    def head() -> Any:
+        return create_head(config.head, random_state=config.seed, **(params or {}))
+
+    raw = np.empty(len(y), dtype=np.float64)
+    for train, test in grouped_splits(groups, y, config.folds):
+        raw[test] = _logit(head().fit(x[train], y[train]).predict_proba(x[test])[:, 1])
+    slope, intercept = fit_clip_calibrator(raw, y)
+    oof = 1.0 / (1.0 + np.exp(-(slope * raw + intercept)))
+    return PlattCalibrated(head().fit(x, y), slope, intercept), oof
 
 
 @dataclass(frozen=True)
@@ -216,18 +228,29 @@ def pool_logits(
     z = _logit(frame_p)
     sums = np.bincount(video, weights=z, minlength=n)
     counts = np.maximum(np.bincount(video, minlength=n), 1)
-    return sums / counts  # type: ignore[no-any-return]
+    return sums / counts
 
 
 def fit_clip_calibrator(
     z: npt.NDArray[np.float64], y: npt.NDArray[np.int64]
 ) -> tuple[float, float]:
-    """Platt scaling of mean frame logits to clip probabilities (balanced prior)."""
+    """Platt scaling of mean frame logits to clip probabilities (balanced prior).
+
+    Practically unregularised (C = 1e4): Platt scaling fits two numbers, and an L2 penalty on
+    the slope would flatten every probability towards 0.5 whenever the pooled logits span a
+    narrow range (a head that is weak out of fold), however well they rank.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    platt = LogisticRegression(C=1.0, class_weight="balanced")
+    platt = LogisticRegression(C=1e4, class_weight="balanced")
     platt.fit(z[:, None], y)
-    return float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    slope = float(platt.coef_[0, 0])
+    if slope <= 0.0:
+        # Out-of-fold scores that rank worse than chance (a head that does not carry over to
+        # held-out groups can anti-learn) must not be inverted: that would turn the held-out
+        # groups' labels into a score. The honest reading is "no information": p = 0.5.
+        return 0.0, 0.0
+    return slope, float(platt.intercept_[0])
 
 
 def choose_thresholds(

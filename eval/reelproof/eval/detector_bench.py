@@ -1,17 +1,21 @@
-"""``reelproof eval detector``: the classifier's held-out evaluation -> docs/benchmarks/detector.md.
+"""``reelproof eval detector``: the classifier on real generators -> docs/benchmarks/detector.md.
 
-Protocol (all splits by source, never by frame):
+Protocol (splits by generator family and by camera source, never by frame):
 
-- corpus: real clips from ``data/`` and their reconstructions through five decoder families
-  (``reelproof.detector.corpus``), H.264 CRF 18 for both classes; CGI kept apart;
-- in-domain: source-grouped K-fold; each fold's model trains on the other sources (base corpus
-  plus the augmentation variants) and scores the held-out sources, frame and video level;
-- leave-one-family-out: the same folds, the held-out family removed from training entirely;
-- robustness: held-out sources re-encoded (CRF 23/28) and resampled (x0.5 ... x1.5), some
-  never seen in training; false positives on re-encoded/resampled real footage at the
-  detector's own threshold;
-- slices: per family, per source kind (video / photo / grayscale photo), CGI;
-- speed: a 10-s 720p clip, 16 sampled frames, with the shipped default weights.
+- data: the shared real-generator clips (``../shared/aivideo``) with format controls (camera
+  clips passed through the GIF-palette / frame-rate / downscale chains, kept as camera);
+- leave-one-family-out for every family (``detector_splits.leave_one_family_out``), for the
+  forensic detector and for a format-only baseline (frame rate, size, length, bits per pixel,
+  palette size) under the same splits;
+- grouped hold-out with the full calibrated pipeline: ECE, TPR and FPR at the "synthetic"
+  threshold on held-out families and sources;
+- out of domain, with the shipped weights, on camera sources never trained on (``make data``
+  photos and, with ``make data-extra``, opencv-doc's videos): stills recorded as 5-s movies,
+  photo pans, letterboxed and vertical versions, heavy compression; CGI as "not camera";
+- face mode: leave-one-family-out over the face-swap and talking-head families;
+- speed of a 10-s 720p clip, weights size, and example frames of failure cases.
+
+Without the shared clips the benchmark stops with a ConfigError that says where to put them.
 """
 
 from __future__ import annotations
@@ -21,23 +25,19 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from reelproof.detector.metrics import BinaryMetrics, binary_metrics
-from reelproof.detector.model import ClipDetector, DetectorConfig
-from reelproof.detector.training import VideoFeatures, fit_detector
+from reelproof.detector.training import VideoFeatures
+from reelproof.eval.detector_splits import ClipScore
 
 Log = Callable[[str], None]
-GRAY_SOURCES = frozenset(
-    {"brick", "camera", "grass", "gravel", "basketball1", "box_in_scene", "left01"}
-)
-# Real video sources (scenes of a video are "<name>_s<k>"); every other camera source is a photo.
-VIDEO_SOURCES = ("bikes", "carphone", "vtest", "tree")
+MARGIN = 0.08
+FAILURES_DIR = Path("docs/benchmarks/detector_failures")
 
 
 @dataclass(frozen=True)
@@ -45,460 +45,362 @@ class DetectorBenchConfig:
     """Benchmark settings.
 
     Attributes:
-        data_dir: the project's real footage (``make data``).
-        work_dir: cache for the corpus, variants and features.
-        folds: source-grouped outer folds.
-        max_frames: frames sampled per corpus clip (clips are 16 frames; 8 halves the cost).
-        backbone: feature extractor.
+        data_dir: the project's real footage (``make data``, ``make data-extra``).
+        work_dir: cache for controls, features and out-of-domain clips.
+        aivideo: the shared clips (default: ``$REELPROOF_AIVIDEO`` or ``../shared/aivideo``).
+        max_frames: frames sampled per clip.
         head: classifier head.
-        seed: seeds fold assignment and heads.
+        folds: folds of camera sources (LOFO) and of families + sources (grouped hold-out).
+        seed: seeds folds and heads.
         timing_repeats: timed runs of the 720p scoring.
     """
 
     data_dir: Path = Path("data")
     work_dir: Path = Path("data/detector")
-    folds: int = 4
+    aivideo: Path | None = None
     max_frames: int = 8
-    backbone: str = "forensic"
     head: str = "logistic"
+    folds: int = 4
     seed: int = 0
-    timing_repeats: int = 5
-
-
-@dataclass
-class _Scores:
-    """Out-of-fold scores collected per evaluation root."""
-
-    video_p: dict[str, list[float]] = field(default_factory=dict)
-    video_y: dict[str, list[int]] = field(default_factory=dict)
-    video_meta: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    video_label: dict[str, list[str]] = field(default_factory=dict)
-    frame_p: dict[str, list[float]] = field(default_factory=dict)
-    frame_y: dict[str, list[int]] = field(default_factory=dict)
-
-    def add(self, root: str, det: ClipDetector, feats: VideoFeatures) -> None:
-        from reelproof.detector.evaluate import video_scores
-
-        frame_p, video_p = video_scores(det, feats)
-        self.video_p.setdefault(root, []).extend(video_p.tolist())
-        self.video_y.setdefault(root, []).extend(feats.y_videos.tolist())
-        self.video_meta.setdefault(root, []).extend(
-            (v.family, v.source, str(v.path)) for v in feats.videos
-        )
-        self.video_label.setdefault(root, []).extend(det.label_for(float(p)) for p in video_p)
-        self.frame_p.setdefault(root, []).extend(frame_p.tolist())
-        self.frame_y.setdefault(root, []).extend(feats.y_frames.tolist())
-
-
-def _fold_of(sources: list[str], folds: int, seed: int) -> dict[str, int]:
-    rng = np.random.default_rng(seed)
-    order = sorted(sources)
-    rng.shuffle(order)
-    return {s: i % folds for i, s in enumerate(order)}
+    timing_repeats: int = 3
 
 
 def run_detector_benchmark(
     out: Path, cfg: DetectorBenchConfig | None = None, log: Log = print
 ) -> Path:
     """Run the whole protocol and write the Markdown report to ``out``."""
+    from reelproof.detector import load_detector
     from reelproof.detector.backbones import create_backbone
-    from reelproof.detector.corpus import EVAL_VARIANTS, TRAIN_VARIANTS
-    from reelproof.detector.decoders import FAMILIES
-    from reelproof.detector.protocol import concat_features, prepare_roots, root_features
+    from reelproof.detector.heads import create_head
+    from reelproof.detector.model import DetectorConfig
+    from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.eval.detector_report import Report, write_report
+    from reelproof.eval.detector_splits import grouped_holdout, leave_one_family_out
 
     cfg = cfg or DetectorBenchConfig()
     started = time.monotonic()
-    train_names = [v.name for v in TRAIN_VARIANTS]
-    eval_names = [v.name for v in EVAL_VARIANTS]
-    names = list(dict.fromkeys(train_names + eval_names))
-    roots = prepare_roots(cfg.data_dir, cfg.work_dir, names, log=log)
-    extractor = create_backbone(cfg.backbone)
-    cache = cfg.work_dir / "features"
-    feats = {
-        name: root_features(root, extractor, cfg.max_frames, cache, log)
-        for name, root in roots.items()
-    }
-    base = feats["base"]
-    sources = sorted({v.source for v in base.videos})
-    fold_of = _fold_of(sources, cfg.folds, cfg.seed)
-    det_cfg = DetectorConfig(
-        backbone=cfg.backbone, head=cfg.head, max_frames=cfg.max_frames, seed=cfg.seed
+    aivideo = require_aivideo(cfg.aivideo)
+    work = cfg.work_dir / "aivideo"
+    extractor = create_backbone("forensic")
+    sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, MARGIN, log)
+
+    def head() -> Any:
+        return create_head(cfg.head, random_state=cfg.seed)
+
+    log("leave-one-family-out: forensic detector")
+    lofo = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
+    log("leave-one-family-out: format-only baseline")
+    fmt_sets = {name: format_features(f) for name, f in sets.items()}
+    fmt = leave_one_family_out(fmt_sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
+    det_cfg = DetectorConfig(margin=MARGIN, target_fpr=0.01, head=cfg.head, seed=cfg.seed)
+    held, _models = grouped_holdout(sets, det_cfg, folds=cfg.folds, seed=cfg.seed, log=log)
+    shipped = load_detector()
+    ood = out_of_domain(shipped, cfg, log)
+    faces = face_lofo(work / "faces.npz", cfg.folds, cfg.seed)
+    timing = time_720p(cfg, aivideo, log)
+    failures = write_failure_frames(held, out.parent / FAILURES_DIR.name)
+    report = Report(
+        lofo=lofo,
+        fmt=fmt,
+        held=held,
+        ood=ood,
+        faces=faces,
+        timing=timing,
+        failures=failures,
+        shipped=shipped,
+        weights_bytes=_weights_size(),
+        seconds=time.monotonic() - started,
+        max_frames=cfg.max_frames,
+    )
+    return write_report(out, report)
+
+
+def _weights_size() -> int:
+    from importlib import resources
+
+    ref = resources.files("reelproof.detector") / "weights" / "default.joblib"
+    with resources.as_file(ref) as path:
+        return path.stat().st_size
+
+
+# ---- format-only baseline ---------------------------------------------------------------------
+
+
+def clip_format(path: Path) -> list[float]:
+    """What a shortcut learner could read without looking at generation traces: frame rate,
+    size, length, coded bits per pixel, and the palette size of the first frame."""
+    from reelproof.core.io import probe
+    from reelproof.detector.sampling import sample_frames
+
+    info = probe(path)
+    frames, _stamps, _fps = sample_frames(path, 1)
+    flat = frames[0].reshape(-1, 3)
+    colours = len(np.unique(flat[:, 0].astype(np.int32) << 16 | flat[:, 1] << 8 | flat[:, 2]))
+    bpp = info.size_bytes * 8.0 / max(1, info.width * info.height * max(info.frames, 1))
+    return [
+        float(info.fps),
+        float(np.log(info.width)),
+        float(np.log(info.height)),
+        float(np.log(min(info.width, info.height))),
+        float(np.log(max(info.frames, 1))),
+        float(np.log(bpp + 1e-6)),
+        float(np.log(colours / flat.shape[0])),
+    ]
+
+
+def format_features(feats: VideoFeatures) -> VideoFeatures:
+    """One format row per clip (the same videos, labels, families and sources)."""
+    rows = np.array([clip_format(v.path) for v in feats.videos], dtype=np.float32)
+    return VideoFeatures(X=rows, video=np.arange(len(feats.videos)), videos=feats.videos)
+
+
+# ---- out of domain ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OodScore:
+    """The shipped detector's reading of one out-of-domain clip."""
+
+    slice: str
+    name: str
+    label: str
+    p_synthetic: float | None
+    code: str | None
+
+
+def _write(path: Path, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
+    from reelproof.core.io import VideoWriter
+
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
+        with VideoWriter(path, fps=Fraction(fps), width=w, height=h, crf=crf) as writer:
+            writer.write(np.ascontiguousarray(frames[:, :h, :w]))
+    return path
+
+
+def _photo(path: Path, side: int = 720) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB"))
+    h, w = rgb.shape[:2]
+    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return np.ascontiguousarray(rgb[y : y + side, x : x + side])
+
+
+def _pan(rgb: np.ndarray, n: int = 50) -> np.ndarray:
+    h, w = rgb.shape[0] - n, rgb.shape[1] - n
+    return np.stack([rgb[i : i + h, i : i + w] for i in range(n)])
+
+
+def _boxed(frames: np.ndarray, vertical: bool) -> np.ndarray:
+    t, h, w = frames.shape[:3]
+    if vertical:  # a 9:16 canvas, the picture in the middle with bars above and below
+        canvas = np.zeros((t, w * 16 // 9 // 2 * 2, w, 3), np.uint8)
+        top = (canvas.shape[1] - h) // 2
+        canvas[:, top : top + h] = frames
+    else:  # pillarbox into 16:9
+        canvas = np.zeros((t, h, h * 16 // 9 // 2 * 2, 3), np.uint8)
+        left = (canvas.shape[2] - w) // 2
+        canvas[:, :, left : left + w] = frames
+    return canvas
+
+
+def out_of_domain(detector: Any, cfg: DetectorBenchConfig, log: Log) -> list[OodScore]:
+    """The shipped detector on camera sources it never saw, and on CGI."""
+    from reelproof.core.io import read_clip
+
+    folder = cfg.work_dir / "ood"
+    clips: list[tuple[str, str, Path]] = []
+    photos = sorted((cfg.data_dir / "photos").glob("*.*"))
+    for photo in photos:
+        rgb = _photo(photo)
+        if min(rgb.shape[:2]) < 128:
+            continue
+        clips.append(
+            (
+                "still (photo as a 5-s movie)",
+                photo.stem,
+                _write(folder / "still" / f"{photo.stem}.mp4", np.stack([rgb] * 125)),
+            )
+        )
+        pan = _pan(rgb)
+        clips.append(("photo pan", photo.stem, _write(folder / "pan" / f"{photo.stem}.mp4", pan)))
+        clips.append(
+            (
+                "photo pan, heavy compression (CRF 44)",
+                photo.stem,
+                _write(folder / "pan_crf44" / f"{photo.stem}.mp4", pan, crf=44),
+            )
+        )
+        clips.append(
+            (
+                "photo pan, vertical 9:16 with bars",
+                photo.stem,
+                _write(folder / "pan_vertical" / f"{photo.stem}.mp4", _boxed(pan, True)),
+            )
+        )
+    if len(photos) >= 3:
+        shows = [_photo(p, 480) for p in photos[:12]]
+        shows = [s for s in shows if s.shape[:2] == (480, 480)]
+        for k in range(0, len(shows) - 2, 3):
+            frames = np.stack([s for s in shows[k : k + 3] for _ in range(50)])
+            clips.append(
+                (
+                    "slideshow",
+                    f"photos {k}-{k + 2}",
+                    _write(folder / "slideshow" / f"show{k}.mp4", frames),
+                )
+            )
+    for name in ("vtest", "tree"):
+        path = cfg.data_dir / "video" / f"{name}.mp4"
+        if path.is_file():
+            clips.append(("camera video (opencv-doc)", name, path))
+            frames = np.asarray(read_clip(path, max_frames=100).frames)
+            clips.append(
+                (
+                    "camera video, pillarboxed 16:9",
+                    name,
+                    _write(folder / "boxed" / f"{name}.mp4", _boxed(frames, False)),
+                )
+            )
+    for path in sorted((cfg.data_dir / "video").glob("cgi_*.mp4")):
+        clips.append(("CGI (not camera)", path.stem, path))
+    log(f"out of domain: {len(clips)} clips")
+    out = []
+    for slice_name, name, path in clips:
+        s = detector.score_file(path)
+        out.append(OodScore(slice_name, name, s.label, s.p_synthetic, s.code))
+    return out
+
+
+# ---- face mode --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaceRow:
+    """Face-mode held-out figures of one family."""
+
+    family: str
+    tracks: int
+    real_tracks: int
+    auc: float | None
+    auc_sbi_only: float | None
+
+
+def face_lofo(samples_path: Path, folds: int, seed: int) -> list[FaceRow]:
+    """Leave-one-face-family-out AUC of the face head (and of a head trained on self-blended
+    faces alone), camera sources held out by fold."""
+    from sklearn.metrics import roc_auc_score
+
+    from reelproof.detector.aivideo import FACE_FAMILIES
+    from reelproof.detector.face_training import (
+        SBI_FAMILY,
+        FaceSamples,
+        fit_face_model,
+        track_logits,
     )
 
-    def train_set(fold: int, exclude_family: str | None) -> VideoFeatures:
-        def keep(v: Any) -> bool:
-            return fold_of[v.source] != fold and v.family != exclude_family
-
-        return concat_features([feats[n].subset(keep) for n in ["base", *train_names]])
-
-    def test_set(name: str, fold: int, family: str | None = None) -> VideoFeatures:
-        return feats[name].subset(
-            lambda v: fold_of[v.source] == fold and (family is None or v.family in ("real", family))
-        )
-
-    in_domain = _Scores()
-    lofo = {f: _Scores() for f in FAMILIES}
-    for fold in range(cfg.folds):
-        log(f"fold {fold + 1}/{cfg.folds}: in-domain")
-        det = fit_detector(train_set(fold, None), det_cfg, extractor)
-        for name in ["base", *eval_names]:
-            in_domain.add(name, det, test_set(name, fold))
-        for family in FAMILIES:
-            det_f = fit_detector(train_set(fold, family), det_cfg, extractor)
-            lofo[family].add("base", det_f, test_set("base", fold, family))
-            lofo[family].add("crf28", det_f, test_set("crf28", fold, family))
-
-    log("CGI slice and speed: model trained on every camera source")
-    full = fit_detector(train_set(-1, None), det_cfg, extractor)
-    cgi = _Scores()
-    cgi.add("cgi", full, feats["cgi"])
-    timing = _time_720p(cfg, log)
-    text = _report(cfg, in_domain, lofo, cgi, timing, train_names, eval_names, full, base)
-    text += f"\nBenchmark wall time: {time.monotonic() - started:.0f} s.\n"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    return out
+    if not samples_path.is_file():
+        return []
+    with np.load(samples_path, allow_pickle=False) as z:
+        s = FaceSamples(z["X"], z["y"], z["track"], z["family"], z["source"])
+    realish = np.isin(s.family, ["real", SBI_FAMILY])
+    order = sorted({str(x) for x in s.source[realish]})
+    np.random.default_rng(seed).shuffle(order)
+    fold_of = {x: i % folds for i, x in enumerate(order)}
+    src_fold = np.array([fold_of.get(str(x), -1) for x in s.source])
+    rows = []
+    for family in FACE_FAMILIES:
+        scores: dict[bool, tuple[list[float], list[float]]] = {False: ([], []), True: ([], [])}
+        for k in range(folds):
+            for sbi_only in (False, True):
+                train = (s.family != family) & ~(realish & (src_fold == k))
+                if sbi_only:
+                    train &= realish
+                model = fit_face_model(s.take(train), seed)
+                fake = track_logits(model, s.take(s.family == family))
+                real = track_logits(model, s.take((s.family == "real") & (src_fold == k)))
+                scores[sbi_only][0].extend(real.values())
+                scores[sbi_only][1].extend(fake.values())
+        aucs = []
+        for sbi_only in (False, True):
+            real_z, fake_z = scores[sbi_only]
+            ok = real_z and fake_z
+            y = [0] * len(real_z) + [1] * len(fake_z)
+            aucs.append(float(roc_auc_score(y, real_z + fake_z)) if ok else None)
+        n_fake = len(scores[False][1]) // folds
+        rows.append(FaceRow(family, n_fake, len(scores[False][0]), aucs[0], aucs[1]))
+    return rows
 
 
 # ---- speed ------------------------------------------------------------------------------------
 
 
-def _time_720p(cfg: DetectorBenchConfig, log: Log) -> dict[str, Any]:
-    """Seconds to score a 10-s 1280x720 H.264 clip with 16 sampled frames (default weights).
+def time_720p(cfg: DetectorBenchConfig, aivideo: Path, log: Log) -> dict[str, Any]:
+    """Seconds to score a 10-s 1280x720 H.264 clip (16 frames), without and with face mode.
 
-    Two encodings of the same frames: two slices per frame (what PyAV and ReelProof's writer
-    produce) and one slice per frame (x264 with frame threads, as the ffmpeg command line
-    writes); the reader decodes both with frame threads. Both have one keyframe, as
-    x264's default keyint of 250 gives a 10-s 25-fps clip.
+    The clip is a 720p camera clip with a face from the shared folder, ping-ponged to 10 s;
+    each timing runs in a fresh interpreter, as ``reelproof detector score`` does.
     """
-    from reelproof.detector import load_detector
+    from reelproof.core.io import read_clip
 
-    clips = {"two slices": cfg.work_dir / "timing_720p_10s.mp4"}
-    clips["one slice"] = cfg.work_dir / "timing_720p_10s_1slice.mp4"
-    if not all(path.is_file() for path in clips.values()):
-        _write_timing_clips(cfg, clips["two slices"], clips["one slice"])
-    try:
-        load_detector()
-    except Exception as err:  # the default weights are not built yet
-        log(f"timing skipped: {err}")
-        return {"skipped": str(err)}
-    out: dict[str, Any] = {"cores": os.cpu_count(), "runs": cfg.timing_repeats, "clips": {}}
-    loads = []
-    # A fresh interpreter per clip, as `reelproof detector score` runs: the thread pools of the
-    # training above (BLAS, OpenMP) can keep spinning for a while and steal the decoder's cores.
+    path = cfg.work_dir / "timing_720p_10s_face.mp4"
+    if not path.is_file():
+        frames = np.asarray(read_clip(aivideo / "real" / "camera__DeepFaceLive__15.mp4").frames)
+        loop = np.concatenate([frames, frames[::-1]] * 3)[:250]
+        _write(path, loop, fps=25, crf=23)
     spawn = multiprocessing.get_context("spawn")
-    for label, path in clips.items():
+    out: dict[str, Any] = {"cores": os.cpu_count(), "runs": cfg.timing_repeats}
+    for mode in (False, True):
         with spawn.Pool(1) as pool:
-            out["clips"][label] = pool.apply(_time_clip, (str(path), cfg.timing_repeats))
-        loads.append(os.getloadavg()[0])
-    out["median_s"] = max(c["median_s"] for c in out["clips"].values())
-    out["load"] = max(loads)
+            out["faces" if mode else "full"] = pool.apply(
+                _time_clip, (str(path), cfg.timing_repeats, mode)
+            )
+    out["load"] = os.getloadavg()[0]
+    log(f"timing: {out}")
     return out
 
 
-def _time_clip(path: str, repeats: int) -> dict[str, float]:
-    """Median seconds to score ``path`` with the default weights (runs in a worker process)."""
+def _time_clip(path: str, repeats: int, faces: bool) -> dict[str, float]:
     from reelproof.detector import load_detector
-    from reelproof.detector.sampling import sample_frames
 
     det = load_detector()
-    det.score_file(path)  # warm caches (imports, first decode)
-    runs, cpu, decode = [], [], []
+    det.score_file(path, faces=faces)  # warm caches (imports, MTCNN weights, first decode)
+    runs, cpu = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        det.score_file(path, max_frames=16)
+        det.score_file(path, max_frames=16, faces=faces)
         runs.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        t0 = time.perf_counter()
-        sample_frames(Path(path), 16)
-        decode.append(time.perf_counter() - t0)
-    return {
-        "median_s": statistics.median(runs),
-        "max_s": max(runs),
-        "cpu_s": statistics.median(cpu),
-        "decode_s": statistics.median(decode),
-    }
+    return {"median_s": statistics.median(runs), "cpu_s": statistics.median(cpu)}
 
 
-def _write_timing_clips(cfg: DetectorBenchConfig, two_slices: Path, one_slice: Path) -> None:
-    """Big Buck Bunny (720p CGI) ping-ponged to 10 s, H.264 CRF 23, in both slice layouts."""
-    import av
-
-    from reelproof.core.io import read_clip
-
-    cgi = read_clip(cfg.data_dir / "video" / "cgi_bigbuckbunny.mp4")
-    frames = np.asarray(cgi.frames)
-    loop = np.ascontiguousarray(np.concatenate([frames, frames[::-1]])[:250])
-    for path, thread_type in ((two_slices, "SLICE"), (one_slice, "FRAME")):
-        partial = path.with_name(path.name + ".part")
-        with av.open(str(partial), "w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=cgi.fps, options={"crf": "23"})
-            stream.width, stream.height, stream.pix_fmt = loop.shape[2], loop.shape[1], "yuv420p"
-            stream.codec_context.thread_type = thread_type
-            stream.codec_context.thread_count = 2  # two slices in the sliced layout
-            for frame in loop:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-            container.mux(stream.encode(None))
-        partial.replace(path)
+# ---- failure cases ----------------------------------------------------------------------------
 
 
-# ---- report -----------------------------------------------------------------------------------
+def write_failure_frames(held: list[ClipScore], folder: Path) -> list[tuple[str, str, float]]:
+    """PNG frames of the worst held-out misses: the highest-scored camera clips and the
+    lowest-scored generated clips. Returns (png name, what, p) rows."""
+    from PIL import Image
 
+    from reelproof.detector.sampling import sample_frames
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
-
-
-def _metrics_row(name: str, m: BinaryMetrics, extra: list[str] | None = None) -> str:
-    cells = [
-        name,
-        f"{m.n_real}/{m.n_fake}",
-        _fmt(m.auc),
-        _fmt(m.ap),
-        _fmt(m.eer),
-        _fmt(m.tpr_at_1fpr),
-        _fmt(m.tpr_at_5fpr),
-        _fmt(m.ece),
-        *(extra or []),
-    ]
-    return "| " + " | ".join(cells) + " |"
-
-
-def _rates(labels: list[str], y: npt.NDArray[np.int64]) -> tuple[float, float, float]:
-    lab = np.array(labels)
-    syn = lab == "synthetic"
-    real, fake = y == 0, y == 1
-    fpr = float(syn[real].mean()) if real.any() else float("nan")
-    tpr = float(syn[fake].mean()) if fake.any() else float("nan")
-    inc = float((lab == "inconclusive").mean()) if lab.size else float("nan")
-    return fpr, tpr, inc
-
-
-HEADER = "| slice | real/fake | AUC | AP | EER | TPR@1%FPR | TPR@5%FPR | ECE |"
-RULE = "|---|---|---|---|---|---|---|---|"
-
-
-def _report(
-    cfg: DetectorBenchConfig,
-    ind: _Scores,
-    lofo: dict[str, _Scores],
-    cgi: _Scores,
-    timing: dict[str, Any],
-    train_names: list[str],
-    eval_names: list[str],
-    full: ClipDetector,
-    base: VideoFeatures,
-) -> str:
-    lines: list[str] = []
-    add = lines.append
-    yv = np.array(ind.video_y["base"])
-    pv = np.array(ind.video_p["base"])
-    meta = ind.video_meta["base"]
-    vm = binary_metrics(yv, pv)
-    fm = binary_metrics(np.array(ind.frame_y["base"]), np.array(ind.frame_p["base"]))
-    fpr, tpr, inc = _rates(ind.video_label["base"], yv)
-    lofo_auc = {f: binary_metrics(s.video_y["base"], s.video_p["base"]) for f, s in lofo.items()}
-    lofo_mean = float(np.mean([m.auc for m in lofo_auc.values() if m.auc is not None]))
-    n_sources = len({v.source for v in base.videos})
-
-    add("# Detector benchmark (`reelproof eval detector`)\n")
-    add(
-        "Generated by `reelproof eval detector` "
-        f"(backbone `{cfg.backbone}`, head `{cfg.head}`, {cfg.max_frames} frames per clip, "
-        f"{cfg.folds} source-grouped folds, seed {cfg.seed}). Every number below is measured "
-        "on sources the scoring model never trained on.\n"
-    )
-    add("**Read this first.** The classifier is a *fallback behind provenance*: C2PA credentials")
-    add("and the ReelProof watermark are the primary signals; the classifier only speaks when")
-    add("they are absent. The default model has seen only the offline corpus described below:")
-    n_photos = sum(_is_photo(s) for s in {v.source for v in base.videos})
-    n_scenes, n_videos = n_sources - n_photos, len(VIDEO_SOURCES)
-    add(f"{n_sources} camera sources ({n_scenes} video scenes from {n_videos} short real")
-    add(f"videos, {n_photos} photos) and their")
-    add("reconstructions through five small, briefly trained autoencoders. It has **not** seen")
-    add("any real text-to-video generator (Sora, Veo, Runway, SVD, AnimateDiff ...), face swaps,")
-    add("or the project's own generator. High scores here mean it separates *these* decoder")
-    add("traces from *this* footage; they do not predict accuracy on unseen generators. The")
-    add("leave-one-family-out and robustness tables are the honest proxy for that, and even they")
-    add("share content and codec settings with training.\n")
-
-    add("## Targets\n")
-    add("| target | goal | measured | met |")
-    add("|---|---|---|---|")
-    rs_fp = _resampled_real_fpr(ind, eval_names)
-    t_med = timing.get("median_s")
-    targets = [
-        ("in-domain video AUC", ">= 0.98", vm.auc, vm.auc is not None and vm.auc >= 0.98),
-        ("leave-one-family-out mean video AUC", ">= 0.85", lofo_mean, lofo_mean >= 0.85),
-        (
-            "FPR on re-encoded/resampled real at the default threshold",
-            "<= 2%",
-            rs_fp,
-            rs_fp <= 0.02,
-        ),
-        ("video ECE (in-domain)", "<= 0.05", vm.ece, vm.ece <= 0.05),
-        (
-            "score a 10-s 720p clip, 16 frames (slower slice layout)",
-            "<= 1 s",
-            t_med,
-            t_med is not None and t_med <= 1.0,
-        ),
-    ]
-    for name, goal, value, ok in targets:
-        val = _fmt(value) if not isinstance(value, float) or "FPR" not in name else f"{value:.1%}"
-        add(f"| {name} | {goal} | {val} | {'yes' if ok else '**no**'} |")
-    add("")
-
-    add("## In-domain (held-out sources, all five families)\n")
-    add(HEADER + " FPR@thr | TPR@thr | inconclusive |")
-    add(RULE + "---|---|---|")
-    add(_metrics_row("video", vm, [_fmt(fpr), _fmt(tpr), _fmt(inc)]))
-    add(_metrics_row("frame", fm, ["", "", ""]))
-    add("")
-    add("ECE is class-balanced (each class weighs half), matching the 50/50 prior the detector")
-    add("is calibrated for; FPR/TPR@thr use each fold model's own inconclusive band")
-    add(f"(`target_fpr` {DetectorConfig().target_fpr:.1%} on out-of-fold real clips).\n")
-
-    add("## Per-slice (video level, held-out sources)\n")
-    add(HEADER + " FPR@thr |")
-    add(RULE + "---|")
-    families = sorted({m[0] for m in meta if m[0] != "real"})
-    for family in families:
-        keep = np.array([m[0] in ("real", family) for m in meta])
-        sub_fpr, _, _ = _rates(
-            [lab for lab, k in zip(ind.video_label["base"], keep, strict=True) if k], yv[keep]
-        )
-        add(_metrics_row(f"family: {family}", binary_metrics(yv[keep], pv[keep]), [_fmt(sub_fpr)]))
-    kinds: dict[str, Callable[[str], bool]] = {
-        "source: video": lambda s: not _is_photo(s),
-        "source: color photo": lambda s: _is_photo(s) and s not in GRAY_SOURCES,
-        "source: grayscale photo": lambda s: s in GRAY_SOURCES,
-    }
-    for label, pred in kinds.items():
-        keep = np.array([pred(m[1]) for m in meta])
-        if keep.any():
-            labs = [lab for lab, k in zip(ind.video_label["base"], keep, strict=True) if k]
-            sub_fpr, _, _ = _rates(labs, yv[keep])
-            add(_metrics_row(label, binary_metrics(yv[keep], pv[keep]), [_fmt(sub_fpr)]))
-    add("")
-
-    add("## Leave-one-generator-family-out (video level)\n")
-    add("Each row: models trained without that family at all (base corpus and augmentations),")
-    add("scored on held-out sources' real clips and that family's fakes.\n")
-    add(HEADER + " FPR@thr | TPR@thr | AUC at CRF 28 |")
-    add(RULE + "---|---|---|")
-    for family, s in lofo.items():
-        y = np.array(s.video_y["base"])
-        m = lofo_auc[family]
-        f_fpr, f_tpr, _ = _rates(s.video_label["base"], y)
-        m28 = binary_metrics(s.video_y["crf28"], s.video_p["crf28"])
-        add(_metrics_row(f"held out: {family}", m, [_fmt(f_fpr), _fmt(f_tpr), _fmt(m28.auc)]))
-    add(f"\n**Mean leave-one-family-out video AUC: {lofo_mean:.3f}.**\n")
-
-    add("## Robustness: re-encoding and resampling (held-out sources, video level)\n")
-    add("Each held-out clip (real and fake alike) decoded, resampled, re-encoded with libx264.")
-    add(f"Seen in training (as augmentation): {', '.join(train_names)}.\n")
-    add(HEADER + " FPR@thr (real) | TPR@thr | seen in training |")
-    add(RULE + "---|---|---|")
-    for name in ["base", *eval_names]:
-        y = np.array(ind.video_y[name])
-        m = binary_metrics(y, ind.video_p[name])
-        r_fpr, r_tpr, _ = _rates(ind.video_label[name], y)
-        seen = "base corpus" if name == "base" else ("yes" if name in train_names else "**no**")
-        add(_metrics_row(name, m, [_fmt(r_fpr), _fmt(r_tpr), seen]))
-    add("")
-    add(
-        f"**False positives on re-encoded/resampled real footage** (all variants above, "
-        f"held-out sources, default threshold): {rs_fp:.1%} "
-        f"({_resampled_real_count(ind, eval_names)}).\n"
-    )
-
-    add('## CGI ("not camera") slice\n')
-    add("Big Buck Bunny (CGI) clips and their decoder reconstructions, scored by a model trained")
-    add("on every camera source. CGI is neither camera footage nor generator output; the")
-    add("detector was never trained on it, so this shows how it reacts out of domain.\n")
-    yc = np.array(cgi.video_y["cgi"])
-    pc = np.array(cgi.video_p["cgi"])
-    c_fpr, c_tpr, c_inc = _rates(cgi.video_label["cgi"], yc)
-    add(HEADER + " FPR@thr | TPR@thr | inconclusive |")
-    add(RULE + "---|---|---|")
-    add(
-        _metrics_row(
-            "CGI real vs CGI reconstructions",
-            binary_metrics(yc, pc),
-            [_fmt(c_fpr), _fmt(c_tpr), _fmt(c_inc)],
-        )
-    )
-    add("")
-    add(
-        f"CGI real clip scores: {', '.join(f'{p:.2f}' for p in pc[yc == 0])} (Big Buck Bunny is "
-        "one scene, so this slice is a single real clip: an anecdote, not a rate).\n"
-    )
-
-    add("## Speed\n")
-    if "median_s" in timing:
-        add(
-            "Scoring a 10-s 1280x720 H.264 clip (250 frames, one keyframe, 16 frames sampled "
-            "uniformly, decode included) with the default weights, "
-            f"{timing['runs']} timed runs per clip:\n"
-        )
-        add("| clip | median wall | worst wall | process CPU | decode + sampling alone |")
-        add("|---|---|---|---|---|")
-        for label, c in timing["clips"].items():
-            add(
-                f"| {label} per frame | {c['median_s']:.2f} s | {c['max_s']:.2f} s | "
-                f"{c['cpu_s']:.2f} s | {c['decode_s']:.2f} s |"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.png"):
+        stale.unlink()
+    real = sorted((s for s in held if s.label == 0), key=lambda s: -s.score)[:3]
+    fake = sorted((s for s in held if s.label == 1), key=lambda s: s.score)[:3]
+    rows = []
+    for kind, scores in (("camera scored high", real), ("generated scored low", fake)):
+        for s in scores:
+            frames, _stamps, _fps = sample_frames(Path(s.path), 1)
+            image = Image.fromarray(frames[0])
+            image.thumbnail((320, 320))
+            name = (
+                f"{'camera' if s.label == 0 else 'generated'}_{Path(s.path).stem}_{s.variant}.png"
             )
-        add(
-            "\nThe target row shows the slower clip. Non-reference frames are never decoded and "
-            "only the 16 kept frames are converted to RGB, but with one keyframe every reference "
-            "frame is still decoded, by 4 frame threads per core in both slice layouts (PyAV's and "
-            "ReelProof's writer give two slices per frame, the ffmpeg command line's x264 one). "
-            f"Measured on {timing['cores']} CPU cores (1-minute load average "
-            f"up to {timing['load']:.1f} during the runs; above about 1 the machine was shared "
-            "and wall times overstate an idle one).\n"
-        )
-    else:
-        add(f"Not measured: {timing.get('skipped')}.\n")
-
-    add("## Setup\n")
-    add("- Real sources: `data/video/bikes.mp4` split into scenes (one source each),")
-    add("  `carphone_pristine.mp4`, and photos from the scikit-image / matplotlib / scikit-learn")
-    add("  wheels as 16-frame integer-pixel pans (`make data`); with `make data-extra`, also")
-    add("  Debian opencv-doc's CCTV (`vtest`) and outdoor (`tree`) videos, transcoded once to")
-    add("  H.264 CRF 12 from codecs the reader refuses, and 23 of its camera photos (larger ones")
-    add("  centre-cropped to 768 px, never resized). CGI kept apart.")
-    add("- Fakes: each real clip reconstructed frame by frame by five autoencoders whose decoders")
-    add("  differ only in how they upsample: transposed conv, nearest+conv, bilinear+conv,")
-    add("  pixel shuffle, and a small diffusers `AutoencoderKL` (KL-VAE); trained a few hundred")
-    add("  steps on the camera frames (`reelproof.detector.corpus`).")
-    add("- Real and fake share content, size, frame rate and encoding (H.264 CRF 18 via")
-    add("  `reelproof.core.io`). Splits group by source, never by frame.")
-    add(
-        f"- Detector: `{cfg.backbone}` features (noise residuals, azimuthal spectrum, upsampling"
-        f" traces; {full.extractor.dim}-d per frame), `{cfg.head}` head, `CalibratedClassifierCV`"
-        " (sigmoid, source-grouped folds), mean-logit pooling + clip-level Platt scaling."
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _is_photo(source: str) -> bool:
-    return not source.startswith(VIDEO_SOURCES)
-
-
-def _resampled_real_fpr(ind: _Scores, eval_names: list[str]) -> float:
-    labels: list[str] = []
-    for name in eval_names:
-        y = np.array(ind.video_y[name])
-        labels += [lab for lab, yy in zip(ind.video_label[name], y, strict=True) if yy == 0]
-    return float(np.mean([lab == "synthetic" for lab in labels])) if labels else float("nan")
-
-
-def _resampled_real_count(ind: _Scores, eval_names: list[str]) -> str:
-    n = fp = 0
-    for name in eval_names:
-        for lab, yy in zip(ind.video_label[name], ind.video_y[name], strict=True):
-            if yy == 0:
-                n += 1
-                fp += lab == "synthetic"
-    return f"{fp} of {n} real clips"
+            image.save(folder / name)
+            rows.append((name, f"{kind}: {s.family}, {s.source}, {s.variant}", s.score))
+    return rows

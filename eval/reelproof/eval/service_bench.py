@@ -43,6 +43,7 @@ VERIFY_TARGET_S = 3.0
 LOAD_TARGET_RPS = 20.0
 LOAD_TARGET_P99_MS = 500.0
 REELPROOF = str(Path(sys.executable).parent / "reelproof")
+DISTRIBUTED_SECTION = "## 4. Distributed mode"  # written by `reelproof eval service --distributed`
 
 
 @dataclass
@@ -551,5 +552,8 @@ def run_service_benchmark(
         cold = cold_cli_seconds(clean, server.env, model)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = render_markdown(runs, cold, loads, malformed, media, repeats, model_note)
+    previous = out.read_text(encoding="utf-8") if out.exists() else ""
+    if DISTRIBUTED_SECTION in previous:  # keep the distributed run's section
+        text += "\n" + previous[previous.index(DISTRIBUTED_SECTION) :]
     out.write_text(text, encoding="utf-8")
     return out

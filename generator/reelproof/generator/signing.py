@@ -2,21 +2,28 @@
 
 Kept apart from :mod:`reelproof.generator.responsible` so that the wrapper reads as the order of
 operations and this module holds the calls into ``reelproof.core.io``, ``reelproof.watermark``
-and ``reelproof.provenance``.
+and ``reelproof.provenance``. It imports the result types, never the wrapper (no import loop).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from reelproof.core import ReelProofError
 from reelproof.core.io import VideoWriter
+from reelproof.generator.inputs import Ingredients
+from reelproof.generator.results import ManifestSummary
+
+if TYPE_CHECKING:
+    from reelproof.generator.seams import ManifestStore, Seams, Signer, Watermarker
+    from reelproof.provenance import SignResult
+    from reelproof.watermark import WatermarkKey
 
 ENCODE_CRF = (
     10  # a near-lossless master: the mark decodes reliably from the fresh file (tiny clips)
@@ -72,7 +79,7 @@ class SpecArgs:
         model_name, model_version, weights_digest: The generating model.
         prompt: The prompt (only recorded when the signer's policy opts in; off by default).
         watermark_id: 16 hex digits of the watermark, recorded as a soft binding.
-        input_image: Image-to-video input, recorded as an ``inputTo`` ingredient.
+        ingredients: The input files: a signed input clip as ``parentOf``, the rest ``inputTo``.
     """
 
     title: str
@@ -81,7 +88,7 @@ class SpecArgs:
     weights_digest: str
     prompt: str | None
     watermark_id: str
-    input_image: Path | None
+    ingredients: Ingredients = field(default_factory=lambda: Ingredients(None, ()))
 
 
 def encode_mp4(clip: npt.NDArray[np.uint8], path: Path, fps: Fraction) -> Path:
@@ -94,7 +101,7 @@ def encode_mp4(clip: npt.NDArray[np.uint8], path: Path, fps: Fraction) -> Path:
     return path
 
 
-def sign_file(src: Path, dst: Path, args: SpecArgs, signer: Any) -> Any:
+def sign_file(src: Path, dst: Path, args: SpecArgs, signer: Signer) -> SignResult:
     """Sign ``src`` into ``dst`` (atomic, the last write); returns provenance's ``SignResult``."""
     from reelproof.provenance import GeneratorInfo, ManifestSpec, sign
 
@@ -107,13 +114,18 @@ def sign_file(src: Path, dst: Path, args: SpecArgs, signer: Any) -> Any:
             prompt=args.prompt,
         ),
         watermark_id=args.watermark_id,
-        input_ingredients=[args.input_image] if args.input_image is not None else [],
+        input_ingredients=list(args.ingredients.inputs),
+        parent_ingredient=args.ingredients.parent,
     )
     return sign(src, dst, spec, signer)
 
 
 def store_manifest(
-    store: Any, watermark_id: str, clip: npt.NDArray[np.uint8], fps: Fraction, signed: Any
+    store: ManifestStore,
+    watermark_id: str,
+    clip: npt.NDArray[np.uint8],
+    fps: Fraction,
+    signed: SignResult,
 ) -> str:
     """Store the signed manifest and a perceptual fingerprint under the watermark id.
 
@@ -121,46 +133,43 @@ def store_manifest(
     near-lossless quality, so the file need not be decoded again.
 
     Returns:
-        The store's location (database path, or the store's ``repr`` for other stores).
+        The store's location (the database path of a SQLite store, else the store's ``repr``).
     """
-    from reelproof.provenance import record_signing
+    from reelproof.provenance import SqliteManifestStore, record_signing
     from reelproof.provenance.fingerprint import fingerprint_frames
 
     if signed.watermark_id != watermark_id:
         raise ReelProofError("signed manifest carries another watermark id than the clip")
     stamps = np.arange(clip.shape[0], dtype=np.float64) / float(fps)  # (F,) seconds
     record_signing(store, signed, fingerprint_frames(clip, stamps))
-    return str(getattr(store, "path", store))
+    return str(store.path) if isinstance(store, SqliteManifestStore) else repr(store)
 
 
-def summarise(signed: Any, args: SpecArgs, signer: Any) -> Any:
-    """A :class:`~reelproof.generator.responsible.ManifestSummary` of what was signed."""
+def summarise(signed: SignResult, args: SpecArgs, signer: Signer) -> ManifestSummary:
+    """A :class:`~reelproof.generator.results.ManifestSummary` of what was signed."""
     from reelproof.core import __version__
-    from reelproof.generator.responsible import ManifestSummary
     from reelproof.provenance.manifest import TRAINED_ALGORITHMIC_MEDIA
 
+    parent = args.ingredients.parent
     return ManifestSummary(
         title=args.title,
         claim_generator=f"ReelProof/{__version__}",
         digital_source_type=TRAINED_ALGORITHMIC_MEDIA,
         model=f"{args.model_name} {args.model_version}",
         weights_digest=args.weights_digest,
-        signer=str(signed.signer_subject),
-        dev_signer=bool(getattr(signer, "is_dev", False)),
-        ingredients=(args.input_image.name,) if args.input_image is not None else (),
+        signer=signed.signer_subject,
+        dev_signer=signer.is_dev,
+        ingredients=tuple(p.name for p in args.ingredients.inputs),
         watermark_id=str(signed.watermark_id),
-        sha256=str(signed.content_sha256),
-        signed_at=str(signed.signed_at),
+        sha256=signed.content_sha256,
+        signed_at=signed.signed_at,
         manifest_bytes=len(signed.manifest_bytes),
+        parent=parent.name if parent is not None else None,
     )
 
 
-def generator_watermarker(key: Any) -> Any:
-    """rp-ss with ``key`` and the embedding settings for generated clips (see the constants above).
-
-    Args:
-        key: A ``reelproof.watermark.WatermarkKey``.
-    """
+def generator_watermarker(key: WatermarkKey) -> Watermarker:
+    """rp-ss with ``key`` and the embedding settings for generated clips (see the constants above)."""
     from reelproof.watermark import create_watermarker
 
     return create_watermarker(
@@ -172,14 +181,14 @@ def generator_watermarker(key: Any) -> Any:
     )
 
 
-def default_watermarker() -> Any:
+def default_watermarker() -> Watermarker:
     """rp-ss with the first key of the default keyring (the demo key when the user made none)."""
     from reelproof.watermark import Keyring
 
     return generator_watermarker(Keyring.default(include_demo=True).keys[0])
 
 
-def default_signer() -> Any:
+def default_signer() -> Signer:
     """A signer from the development PKI (made on first use under the ReelProof home)."""
     from reelproof.provenance import ensure_dev_pki, load_signer
 
@@ -187,9 +196,20 @@ def default_signer() -> Any:
     return load_signer(pki.chain_pem, pki.key_pem)
 
 
-def default_store() -> Any:
-    """The default SQLite manifest store under the ReelProof home."""
-    from reelproof.core.paths import manifest_store_path
-    from reelproof.provenance import SqliteManifestStore
+def default_store() -> ManifestStore:
+    """The default manifest store: ``REELPROOF_MANIFEST_STORE`` (a SQLite file, or a database
+    URL that many generation nodes share), else the SQLite file under the ReelProof home."""
+    from reelproof.provenance import open_manifest_store
 
-    return SqliteManifestStore(manifest_store_path())
+    return open_manifest_store()
+
+
+def default_seams(
+    watermarker: Watermarker | None, signer: Signer | None, store: ManifestStore | None
+) -> Seams:
+    """Fill in the default watermarker, dev signer and default manifest store."""
+    return (
+        watermarker if watermarker is not None else default_watermarker(),
+        signer if signer is not None else default_signer(),
+        store if store is not None else default_store(),
+    )

@@ -1,4 +1,3 @@
-# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type, union-attr"
 """The embedded default model: a tiny text-to-video flow-matching model built from diffusers parts.
 
 Components (all stock classes, small configs built in code, nothing downloaded):
@@ -21,7 +20,7 @@ wrapper watermarks it exactly like a latent-diffusion pipeline's decoded output.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -194,7 +193,7 @@ class WordTokenizer:
         return ids, mask
 
 
-def check_request(
+def check_prompt_and_size(
     cfg: TinyVidConfig, prompt: str, num_frames: int, height: int, width: int
 ) -> None:
     """Validate a request against a default-model config; needs no weights.
@@ -271,7 +270,7 @@ def build_transformer(cfg: TinyVidConfig) -> Denoiser:
     """A tiny randomly initialised transformer denoising RGB pixels for ``cfg``."""
     in_channels = 3 + (COORD_CHANNELS if cfg.coords else 0)
     if denoiser_class(cfg.denoiser) is WanTransformer3DModel:
-        return WanTransformer3DModel(
+        return WanTransformer3DModel(  # type: ignore[no-untyped-call]
             patch_size=cfg.patch,
             num_attention_heads=cfg.heads,
             attention_head_dim=cfg.head_dim,
@@ -289,7 +288,7 @@ def build_transformer(cfg: TinyVidConfig) -> Denoiser:
     if ph != pw:
         raise ConfigError(f"the Hunyuan denoiser needs a square patch, not {ph}x{pw}")
     t_axis, hw_axis = _rope_split(cfg.head_dim)
-    return HunyuanVideoTransformer3DModel(
+    return HunyuanVideoTransformer3DModel(  # type: ignore[no-untyped-call]
         in_channels=in_channels,
         out_channels=3,
         num_attention_heads=cfg.heads,
@@ -323,7 +322,7 @@ def _rope_split(head_dim: int) -> tuple[int, int]:
 
 def build_scheduler() -> FlowMatchEulerDiscreteScheduler:
     """The sampler the model was trained for (rectified flow, no timestep shift)."""
-    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -377,7 +376,7 @@ def denoise(
     hidden = transformer_input(noisy, cfg)
     timestep = sigma * 1000.0
     if isinstance(transformer, HunyuanVideoTransformer3DModel):
-        out = transformer(
+        out = transformer(  # type: ignore[operator]
             hidden_states=hidden,
             timestep=timestep,
             encoder_hidden_states=text.states,
@@ -386,7 +385,7 @@ def denoise(
             return_dict=False,
         )
     else:
-        out = transformer(
+        out = transformer(  # type: ignore[operator]
             hidden_states=hidden,
             timestep=timestep,
             encoder_hidden_states=text.states,
@@ -396,7 +395,7 @@ def denoise(
     return result
 
 
-class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
+class TinyVideoPipeline(DiffusionPipeline):
     """Text-to-video pipeline of the embedded default model.
 
     Follows diffusers' video pipeline shape: encode prompt -> denoise with the scheduler ->
@@ -414,8 +413,8 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         text_encoder: UMT5EncoderModel,
         scheduler: FlowMatchEulerDiscreteScheduler,
     ) -> None:
-        super().__init__()
-        self.register_modules(
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.register_modules(  # type: ignore[attr-defined]
             transformer=transformer, text_encoder=text_encoder, scheduler=scheduler
         )
         # build_pipeline and load_pipeline set the real configuration right after construction.
@@ -434,10 +433,10 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         self.tokenizer = WordTokenizer(cfg.vocab, cfg.max_tokens)
 
     def check_inputs_early(self, prompt: str, num_frames: int, height: int, width: int) -> None:
-        """Validate a request before any compute (see :func:`check_request`)."""
-        check_request(self.tinyvid_config, prompt, num_frames, height, width)
+        """Validate a request before any compute (see :func:`check_prompt_and_size`)."""
+        check_prompt_and_size(self.tinyvid_config, prompt, num_frames, height, width)
 
-    @torch.no_grad()  # type: ignore[untyped-decorator]
+    @torch.no_grad()
     def __call__(
         self,
         prompt: str | list[str],
@@ -450,10 +449,11 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         generator: torch.Generator | None = None,  # diffusers' argument name
         output_type: str = "np",
         return_dict: bool = True,
-        callback_on_step_end: Callable[..., dict[str, Any]] | None = None,
+        callback_on_step_end: Callable[..., Mapping[str, object]] | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
     ) -> WanPipelineOutput | tuple[Any]:
         """Generate clips; arguments follow ``diffusers.WanPipeline``."""
+        tensor_inputs = callback_on_step_end_tensor_inputs
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         for p in prompts:
             self.check_inputs_early(p, num_frames, height, width)
@@ -467,27 +467,30 @@ class TinyVideoPipeline(DiffusionPipeline):  # type: ignore[misc]
         latents = torch.randn(
             (len(prompts), 3, num_frames, size, size), generator=generator, dtype=torch.float32
         )
-        self.scheduler.set_timesteps(num_inference_steps, device=latents.device)
-        timesteps = self.scheduler.timesteps
-        with self.progress_bar(total=len(timesteps)) as bar:
+        self.scheduler.set_timesteps(num_inference_steps, device=latents.device)  # type: ignore[attr-defined]
+        timesteps = self.scheduler.timesteps  # type: ignore[attr-defined]
+        with self.progress_bar(total=len(timesteps)) as bar:  # type: ignore[attr-defined]
             for i, t in enumerate(timesteps):
                 both = torch.cat([latents, latents])
-                sigma = (t / self.scheduler.config.num_train_timesteps).to(both.dtype)
+                sigma = (t / self.scheduler.config.num_train_timesteps).to(both.dtype)  # type: ignore[attr-defined]
                 out = denoise(self.transformer, both, sigma.expand(both.shape[0]), text, cfg)
                 v = velocity(out, both, sigma, cfg)
                 v_cond, v_uncond = v.chunk(2)
                 v = v_uncond + guidance_scale * (v_cond - v_uncond)
-                latents = self.scheduler.step(v, t, latents, return_dict=False)[0]
+                latents = self.scheduler.step(v, t, latents, return_dict=False)[0]  # type: ignore[attr-defined]
                 if callback_on_step_end is not None:
-                    got = callback_on_step_end(self, i, t, {"latents": latents})
-                    latents = got.pop("latents", latents)
+                    # As in diffusers: the callback gets only the tensors it names.
+                    names = ["latents"] if tensor_inputs is None else tensor_inputs
+                    given = {"latents": latents} if "latents" in names else {}
+                    got = callback_on_step_end(self, i, t, given).get("latents")
+                    latents = got if isinstance(got, torch.Tensor) else latents
                 bar.update()
         if output_type == "latent":
             video = latents
         else:
             video = decode_pixels(latents, num_frames, height, width)
             video = self.video_processor.postprocess_video(video, output_type=output_type)
-        self.maybe_free_model_hooks()
+        self.maybe_free_model_hooks()  # type: ignore[attr-defined]
         if not return_dict:
             return (video,)
         return WanPipelineOutput(frames=video)
@@ -517,12 +520,12 @@ def build_pipeline(cfg: TinyVidConfig | None = None) -> TinyVideoPipeline:
     return pipe
 
 
-def save_pipeline(pipe: TinyVideoPipeline, folder: Path, extra: dict[str, Any]) -> None:
+def save_pipeline(pipe: TinyVideoPipeline, folder: Path, extra: Mapping[str, object]) -> None:
     """Write the weights (safetensors) and a marker file describing the model to ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)
+    pipe.transformer.save_pretrained(folder / "transformer", safe_serialization=True)  # type: ignore[union-attr]
     pipe.text_encoder.save_pretrained(folder / "text_encoder", safe_serialization=True)
-    pipe.scheduler.save_pretrained(folder / "scheduler")
+    pipe.scheduler.save_pretrained(folder / "scheduler")  # type: ignore[attr-defined]
     marker = {"format": "reelproof-tinyvid/1", "config": asdict(pipe.tinyvid_config), **extra}
     (folder / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
 
@@ -548,9 +551,9 @@ def load_pipeline(folder: Path) -> TinyVideoPipeline:
         if not (folder / part).is_dir():
             raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
     cfg = config_in_folder(folder)
-    transformer = denoiser_class(cfg.denoiser).from_pretrained(folder / "transformer")
+    transformer = denoiser_class(cfg.denoiser).from_pretrained(folder / "transformer")  # type: ignore[no-untyped-call]
     text_encoder = UMT5EncoderModel.from_pretrained(folder / "text_encoder")
-    scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
-    pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)
+    scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")  # type: ignore[no-untyped-call]
+    pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)  # type: ignore[no-untyped-call]
     pipe.tinyvid_config = cfg
     return pipe

@@ -1,4 +1,3 @@
-# mypy: disable-error-code="no-untyped-call, attr-defined, operator, arg-type, union-attr"
 """Training of the embedded default model (``reelproof generator train``).
 
 Rectified flow (flow matching) on procedurally rendered scenes: ``x_t = (1 - s) x0 + s noise``
@@ -15,10 +14,9 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -174,15 +172,19 @@ def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> N
             e.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
 
 
-def earlier_stages(init_from: Path) -> list[dict[str, Any]]:
+def earlier_stages(init_from: Path) -> list[Mapping[str, object]]:
     """The training stages behind a checkpoint, oldest first, from its marker file.
 
     A continued run's marker keeps them, so the shipped weights say how they were made end to
-    end, not only the last stage's command.
+    end, not only the last stage's command. Each stage is the marker's JSON record (``train``
+    settings, ``steps_done``, ``train_seconds``, ``loss``).
     """
-    marker = json.loads((init_from / tinyvid.MARKER_FILE).read_text())
-    stage = {k: marker[k] for k in ("train", "steps_done", "train_seconds", "loss") if k in marker}
-    return [*marker.get("previous_stages", []), stage]
+    marker: dict[str, object] = json.loads((init_from / tinyvid.MARKER_FILE).read_text())
+    keys = ("train", "steps_done", "train_seconds", "loss")
+    stage: dict[str, object] = {k: marker[k] for k in keys if k in marker}
+    previous = marker.get("previous_stages")
+    older = [s for s in previous if isinstance(s, dict)] if isinstance(previous, list) else []
+    return [*older, stage]
 
 
 def train(
@@ -214,10 +216,10 @@ def train(
     model_cfg = pipe.tinyvid_config
     previous = earlier_stages(Path(cfg.init_from)) if cfg.init_from else []
     transformer, text_encoder = pipe.transformer, pipe.text_encoder
-    transformer.train()
+    transformer.train()  # type: ignore[union-attr]
     text_encoder.train()
-    ema_t, ema_te = copy.deepcopy(transformer).eval(), copy.deepcopy(text_encoder).eval()
-    params = list(transformer.parameters()) + list(text_encoder.parameters())
+    ema_t, ema_te = copy.deepcopy(transformer).eval(), copy.deepcopy(text_encoder).eval()  # type: ignore[no-untyped-call, union-attr]
+    params = list(transformer.parameters()) + list(text_encoder.parameters())  # type: ignore[union-attr]
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.01)
 
     specs = scenes.train_scenes()
@@ -271,11 +273,11 @@ def train(
         # The loss is on the velocity whatever the transformer predicts ("v-loss" in Li & He).
         loss = weighted_mse(tinyvid.velocity(pred, xt, sigma, model_cfg), noise - x0, weight)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         decay = min(cfg.ema_decay, (1.0 + step) / (10.0 + step))
-        _ema_update(ema_t, transformer, decay)
+        _ema_update(ema_t, transformer, decay)  # type: ignore[arg-type]
         _ema_update(ema_te, text_encoder, decay)
         value = float(loss.detach())
         loss_avg = value if math.isnan(loss_avg) else 0.98 * loss_avg + 0.02 * value

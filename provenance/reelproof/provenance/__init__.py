@@ -11,6 +11,14 @@ Typical use::
     report = verify("clip.signed.mp4", TrustConfig.from_files("root.pem"))
 """
 
+from reelproof.provenance.codes import (
+    FAILURE_KIND,
+    FAILURE_KIND_SENTENCES,
+    FAILURE_KINDS,
+    FailureKind,
+    failure_kind,
+    is_tolerated_failure,
+)
 from reelproof.provenance.fingerprint import (
     FINGERPRINT_MAX_FRAMES,
     FINGERPRINT_SAMPLES,
@@ -44,7 +52,13 @@ from reelproof.provenance.signing import (
     sign_edit,
     signer_from_callback,
 )
-from reelproof.provenance.store import ManifestStore, SqliteManifestStore, StoredManifest
+from reelproof.provenance.store import (
+    ManifestStore,
+    SqliteManifestStore,
+    StoredManifest,
+    open_manifest_store,
+    redact_location,
+)
 from reelproof.provenance.trust import (
     C2PA_CLAIM_SIGNING_EKU,
     DEFAULT_ALLOWED_EKUS,
@@ -55,6 +69,7 @@ from reelproof.provenance.verify import (
     STATES,
     ActionRecord,
     IngredientReport,
+    ProvenanceFinding,
     ProvenanceReport,
     SignerIdentity,
     SoftBinding,
@@ -67,6 +82,9 @@ __all__ = [
     "C2PA_CLAIM_SIGNING_EKU",
     "DEFAULT_ALLOWED_EKUS",
     "DEV_MARKER",
+    "FAILURE_KIND",
+    "FAILURE_KINDS",
+    "FAILURE_KIND_SENTENCES",
     "FINGERPRINT_MAX_FRAMES",
     "FINGERPRINT_SAMPLES",
     "FINGERPRINT_THRESHOLD",
@@ -76,11 +94,13 @@ __all__ = [
     "TRAINED_ALGORITHMIC_MEDIA",
     "ActionRecord",
     "DevPki",
+    "FailureKind",
     "Fingerprint",
     "GeneratorInfo",
     "IngredientReport",
     "ManifestSpec",
     "ManifestStore",
+    "ProvenanceFinding",
     "ProvenanceReport",
     "ProvenanceSigner",
     "RecoveredCredentials",
@@ -93,15 +113,19 @@ __all__ = [
     "ValidationCode",
     "ecdsa_callback",
     "ensure_dev_pki",
+    "failure_kind",
     "fingerprint_distance",
     "fingerprint_file",
     "fingerprint_frames",
     "init_dev_pki",
     "is_dev_certificate",
+    "is_tolerated_failure",
     "issue_dev_leaf",
     "load_signer",
+    "open_manifest_store",
     "record_signing",
     "recover_from_store",
+    "redact_location",
     "sign",
     "sign_edit",
     "signer_from_callback",

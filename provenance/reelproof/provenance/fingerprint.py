@@ -150,10 +150,13 @@ def fingerprint_file(
     frame), so a copy of a clip fingerprinted at signing time is compared at the same instants.
     ``reelproof.core.io.sample_frames`` decodes only reference frames and converts only the
     kept ones to RGB; a sample may land a frame or two from its target, which changes a hash
-    by a bit or two at most (the comparison pairs frames by time, within 0.5 s).
+    by a bit or two at most (the comparison pairs frames by time, within 0.5 s). A still
+    (JPEG, PNG, WebP, HEIC, AVIF) is one frame at time 0.
     """
-    from reelproof.core.io import sample_frames
+    from reelproof.core.io import decode_still, sample_frames, sniff_still_file
 
+    if sniff_still_file(path) is not None:
+        return Fingerprint((0.0,), tuple(hash_frames(decode_still(path))))
     chunk = sample_frames(path, max_samples, within_frames=max_frames)
     hashes = hash_frames(chunk.frames)
     return Fingerprint(tuple(float(t) for t in chunk.timestamps), tuple(hashes))

@@ -51,6 +51,9 @@ class ManifestSpec:
         digital_source_type: IPTC digital source type of the ``c2pa.created`` action.
         include_prompt: opt in to recording the prompt (off by default: prompts can be private).
         input_ingredients: image-to-video inputs, recorded as ``inputTo`` ingredients.
+        parent_ingredient: a signed clip the new one was made from (video-to-video), recorded as
+            the ``parentOf`` ingredient with its manifest kept; the actions then open it and
+            record the generation as an edit of it.
         software_agent: name and version recorded as claim generator and software agent.
     """
 
@@ -62,6 +65,7 @@ class ManifestSpec:
     include_prompt: bool = False
     input_ingredients: tuple[Path, ...] | list[Path] = field(default_factory=list)
     software_agent: tuple[str, str] = (SOFTWARE_AGENT, reelproof_version)
+    parent_ingredient: Path | None = None
 
     def __post_init__(self) -> None:
         if self.watermark_id is not None:
@@ -91,17 +95,27 @@ def creation_definition(
     spec: ManifestSpec,
     ingredient_labels: list[str],
     duration_ms: int | None,
+    parent_label: str | None = None,
 ) -> dict[str, Any]:
-    """The c2pa manifest definition (JSON-ready dict) of a newly generated clip."""
-    created: dict[str, Any] = {
-        "action": "c2pa.created",
+    """The c2pa manifest definition (JSON-ready dict) of a newly generated clip.
+
+    With a ``parent_label`` the clip was generated from a signed parent: C2PA then wants
+    ``c2pa.opened`` (the parent) first, and the generation is a ``c2pa.edited`` action that keeps
+    the digital source type; otherwise it is ``c2pa.created``.
+    """
+    generated: dict[str, Any] = {
+        "action": "c2pa.created" if parent_label is None else "c2pa.edited",
         "digitalSourceType": spec.digital_source_type,
         "softwareAgent": software_agent(spec.software_agent),
     }
     if ingredient_labels:
-        created["parameters"] = {"ingredientIds": ingredient_labels}
+        generated["parameters"] = {"ingredientIds": ingredient_labels}
+    actions = [generated]
+    if parent_label is not None:
+        opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": [parent_label]}}
+        actions.insert(0, opened)
     assertions: list[dict[str, Any]] = [
-        {"label": "c2pa.actions", "data": {"actions": [created]}},
+        {"label": "c2pa.actions", "data": {"actions": actions}},
     ]
     if spec.generator is not None:
         gen: dict[str, Any] = {
@@ -113,6 +127,16 @@ def creation_definition(
             gen["prompt"] = spec.generator.prompt
         assertions.append({"label": GENERATOR_ASSERTION, "data": gen})
     if spec.watermark_id is not None:
+        # C2PA 2.1+: the watermark was inserted and is bound to this manifest by the soft
+        # binding below (validators expect the action and the soft-binding assertion together).
+        assertions[0]["data"]["actions"].append(
+            {
+                "action": "c2pa.watermarked.bound",
+                "softwareAgent": software_agent(spec.software_agent),
+                "description": f"Invisible watermark ({spec.soft_binding_alg}) carrying the "
+                "soft-binding value of this manifest.",
+            }
+        )
         # c2pa-rs requires both ends of a timespan; without a known duration the scope stays
         # empty (the binding then covers the whole asset).
         scope = {"timespan": {"start": 0, "end": duration_ms}} if duration_ms else {}

@@ -23,7 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from reelproof.core.errors import KeyMaterialError
-from reelproof.provenance.trust import C2PA_CLAIM_SIGNING_EKU, SIGNABLE_EKUS, _parse_pem_bundle
+from reelproof.provenance.trust import (
+    C2PA_CLAIM_SIGNING_EKU,
+    DEV_SIGNER_EKUS,
+    SIGNABLE_EKUS,
+    parse_pem_bundle,
+)
 
 if TYPE_CHECKING:
     from reelproof.provenance.verify import ProvenanceReport, SignerIdentity
@@ -146,7 +151,10 @@ def init_dev_pki(
 ) -> DevPki:
     """Create a throwaway root, intermediate and signing certificate in ``directory``.
 
-    The signing certificate carries digitalSignature, the C2PA claim-signing EKU, SKI and AKI.
+    The certificates follow the C2PA trust-list certificate profile: the signing certificate
+    carries a critical keyUsage of digitalSignature only, the EKUs of ``DEV_SIGNER_EKUS`` (C2PA
+    claim signing, documentSigning, emailProtection), SKI and AKI; the CAs carry keyCertSign and
+    cRLSign. A stock ``c2pa.Reader`` then reports at most ``signingCredential.untrusted``.
     The root's private key is never written (nothing else may be issued under it except through
     the intermediate, whose key is kept for :func:`issue_dev_leaf`).
 
@@ -199,7 +207,7 @@ def issue_dev_leaf(
     directory: Path | str,
     name: str,
     *,
-    ekus: Sequence[str] = (C2PA_CLAIM_SIGNING_EKU,),
+    ekus: Sequence[str] = DEV_SIGNER_EKUS,
     lifetime: dt.timedelta = dt.timedelta(days=365),
     not_before: dt.datetime | None = None,
     eku_critical: bool = False,
@@ -265,7 +273,7 @@ def load_chain(chain: str | bytes | Path) -> list[x509.Certificate]:
             chain = chain.read_bytes()
         except OSError as err:
             raise KeyMaterialError(f"cannot read certificate chain: {err}") from err
-    return _parse_pem_bundle(chain, "certificate chain")
+    return parse_pem_bundle(chain, "certificate chain")
 
 
 def _names_of(cert: x509.Certificate) -> list[str]:
@@ -320,7 +328,8 @@ def check_signing_certificate(cert: x509.Certificate, now: dt.datetime | None = 
         raise KeyMaterialError(
             f"signing certificate {subject} has no EKU accepted for C2PA signing "
             f"(has {sorted(oids) or 'none'})",
-            hint=f"issue it with the C2PA claim-signing EKU {C2PA_CLAIM_SIGNING_EKU}",
+            hint=f"issue it with the C2PA claim-signing EKU {C2PA_CLAIM_SIGNING_EKU} and "
+            "id-kp-documentSigning or id-kp-emailProtection (see docs/provenance.md)",
         )
     if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE.dotted_string in oids:
         raise KeyMaterialError(f"signing certificate {subject} uses anyExtendedKeyUsage")

@@ -25,6 +25,7 @@ from reelproof.provenance.manifest import GeneratorInfo
 from reelproof.provenance.signing import SignResult
 from reelproof.provenance.store import ManifestStore, StoredManifest
 from reelproof.provenance.trust import TrustConfig
+from reelproof.provenance.validation import decide_state
 from reelproof.provenance.verify import (
     HARD_BINDING_CODES,
     ActionRecord,
@@ -82,12 +83,10 @@ class RecoveredCredentials(Result):
 
 def _stored_state(report: ProvenanceReport) -> str:
     """Trust state of a detached manifest with hard-binding failures set aside."""
-    failures = set(report.failure_codes) - HARD_BINDING_CODES - {"signingCredential.untrusted"}
-    if failures or report.state == "absent":
+    if report.state == "absent":
         return "invalid"
-    if any(c.code == "signingCredential.trusted" and c.kind == "success" for c in report.codes):
-        return "trusted"
-    return "valid_untrusted"
+    codes = [c for c in report.codes if c.code not in HARD_BINDING_CODES]
+    return decide_state(codes, has_manifest=True, active_label=report.manifest_label)
 
 
 def recover_from_store(

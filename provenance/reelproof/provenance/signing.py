@@ -11,6 +11,7 @@ main thread is fine).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import threading
 import time
@@ -44,7 +45,10 @@ from reelproof.provenance.manifest import (
 )
 from reelproof.provenance.media import mp4_duration_ms, sniff_mime
 from reelproof.provenance.pki import DEV_MARKER, check_signing_certificate, load_chain
+from reelproof.provenance.thumbnail import THUMBNAIL_MIME, thumbnail_jpeg
 from reelproof.provenance.trust import SIGNABLE_EKUS
+
+_THUMB = "thumbnail.jpg"  # resource id of the claim thumbnail inside the builder
 
 SignCallback = Callable[[bytes], bytes]
 """Signs the bytes given and returns the raw COSE signature (r||s for ECDSA, not DER)."""
@@ -117,6 +121,8 @@ class SignResult(Result):
         signer_subject: RFC 4514 subject of the signing certificate.
         signed_at: UTC time of signing (ISO 8601; not a trusted timestamp).
         seconds: wall time spent signing and hashing.
+        thumbnail: a ``c2pa.thumbnail.claim`` JPEG was embedded (``False`` when the file
+            could not be decoded: it is signed all the same).
     """
 
     schema = "sign_result"
@@ -129,6 +135,7 @@ class SignResult(Result):
     signer_subject: str
     signed_at: str
     seconds: float
+    thumbnail: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()
@@ -298,6 +305,7 @@ def _builder_settings() -> dict[str, Any]:
             "remote_manifest_fetch": False,
             "ocsp_fetch": False,
         },
+        # c2pa-rs makes thumbnails of some stills only; ReelProof adds its own for every format.
         "builder": {"thumbnail": {"enabled": False}},
         # Spill the output to a temporary file above 16 MB instead of holding it in RAM.
         "core": {"backing_store_memory_threshold_in_mb": 16},
@@ -306,6 +314,8 @@ def _builder_settings() -> dict[str, Any]:
 
 def _duration_ms(path: Path, mime: str) -> int | None:
     """Clip duration for the soft-binding timespan: from ``mvhd`` (cheap), else a probe (AVI)."""
+    if mime.startswith("image/"):
+        return None  # a still has no timespan: the binding covers the whole picture
     if mime != "video/x-msvideo":
         return mp4_duration_ms(path)
     try:
@@ -342,15 +352,23 @@ def _sign_with_builder(
     dst: Path,
     mime: str,
     signer: ProvenanceSigner,
+    thumbnail: bytes | None = None,
 ) -> bytes:
-    """Run one c2pa Builder sign from ``src`` into ``dst`` through a temp file + rename."""
+    """Run one c2pa Builder sign from ``src`` into ``dst`` through a temp file + rename.
+
+    ``thumbnail`` (JPEG bytes) becomes the manifest's ``c2pa.thumbnail.claim``.
+    """
     dst = Path(dst)
+    if thumbnail is not None:
+        definition = {**definition, "thumbnail": {"format": THUMBNAIL_MIME, "identifier": _THUMB}}
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with ExitStack() as stack:
             context = stack.enter_context(c2pa.Context.from_dict(_builder_settings()))
             builder = stack.enter_context(c2pa.Builder(definition, context=context))
+            if thumbnail is not None:
+                builder.add_resource(_THUMB, io.BytesIO(thumbnail))
             for ingredient, path in ingredients:
                 handle: BinaryIO = stack.enter_context(path.open("rb"))
                 builder.add_ingredient(ingredient, sniff_ingredient_mime(path), handle)
@@ -369,18 +387,13 @@ def _sign_with_builder(
 
 
 def sniff_ingredient_mime(path: Path) -> str:
-    """MIME type of an ingredient: a video container, or a still image input."""
-    suffix = path.suffix.lower()
-    images = {
-        ".png": "image/png",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".webp": "image/webp",
-    }
-    if suffix in images:
-        if not path.exists():
-            raise InputError(f"ingredient {path} does not exist")
-        return images[suffix]
+    """MIME type of an ingredient (a video, or a still image input), from its bytes.
+
+    Raises:
+        InputError: the ingredient does not exist; UnsupportedMediaError: an unknown format.
+    """
+    if not path.exists():
+        raise InputError(f"ingredient {path} does not exist", hint="check the path")
     return sniff_mime(path)
 
 
@@ -390,12 +403,14 @@ def sign(
     """Embed a signed C2PA manifest describing a generated clip; the last write to the file.
 
     Records ``c2pa.created`` with the digital source type and ReelProof as software agent, the
-    generator assertion, the watermark id as a ``c2pa.soft-binding`` assertion and image-to-video
-    inputs as ``inputTo`` ingredients. ``dst`` appears atomically (temp file + rename); ``src``
-    may equal ``dst``.
+    generator assertion, the watermark id as a ``c2pa.soft-binding`` assertion with a
+    ``c2pa.watermarked.bound`` action, image-to-video inputs as ``inputTo`` ingredients, a
+    signed source clip (``spec.parent_ingredient``) as the ``parentOf`` ingredient, and a JPEG
+    thumbnail. ``dst`` appears atomically (temp file + rename); ``src`` may equal ``dst``.
+    Video (MP4, MOV, M4V, AVI) and stills (JPEG, PNG, WebP, HEIC, AVIF) are signed.
 
     Raises:
-        InputError: ``src`` missing or empty; UnsupportedMediaError: not MP4/MOV/M4V/AVI;
+        InputError: ``src`` missing or empty; UnsupportedMediaError: an unsupported format;
         KeyMaterialError / ConfigError: the signer or timestamp server was refused.
     """
     start = time.perf_counter()
@@ -409,8 +424,14 @@ def sign(
         ingredients.append(
             ({"title": path.name, "relationship": "inputTo", "label": label}, Path(path))
         )
-    definition = creation_definition(spec, labels, _duration_ms(src, mime))
-    manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer)
+    parent_label = None
+    if spec.parent_ingredient is not None:
+        parent_label = "parent"
+        parent = {"title": spec.parent_ingredient.name, "relationship": "parentOf"}
+        ingredients.insert(0, ({**parent, "label": parent_label}, spec.parent_ingredient))
+    definition = creation_definition(spec, labels, _duration_ms(src, mime), parent_label)
+    thumb = thumbnail_jpeg(src, mime)
+    manifest = _sign_with_builder(definition, ingredients, src, dst, mime, signer, thumb)
     return SignResult(
         manifest_bytes=manifest,
         dst=dst,
@@ -420,6 +441,7 @@ def sign(
         signer_subject=signer.subject,
         signed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         seconds=time.perf_counter() - start,
+        thumbnail=thumb is not None,
     )
 
 
@@ -452,7 +474,8 @@ def sign_edit(
         records.append(record)
     definition = edit_definition(dst.name, "parent", records)
     ingredient = {"title": parent.name, "relationship": "parentOf", "label": "parent"}
-    manifest = _sign_with_builder(definition, [(ingredient, parent)], src, dst, mime, signer)
+    thumb = thumbnail_jpeg(src, mime)
+    manifest = _sign_with_builder(definition, [(ingredient, parent)], src, dst, mime, signer, thumb)
     return SignResult(
         manifest_bytes=manifest,
         dst=dst,
@@ -462,4 +485,5 @@ def sign_edit(
         signer_subject=signer.subject,
         signed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         seconds=time.perf_counter() - start,
+        thumbnail=thumb is not None,
     )

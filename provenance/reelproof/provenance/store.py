@@ -1,13 +1,18 @@
 """Durable credentials: manifests kept by watermark id, so stripped clips can find them again.
 
-``ManifestStore`` is the interface (a Postgres store can implement it later);
-``SqliteManifestStore`` is the embedded default (WAL journal, one transaction per write, a fresh
-connection per call so it is safe across threads and processes).
+``ManifestStore`` is the interface; ``SqliteManifestStore`` is the embedded default (WAL
+journal, one transaction per write, a fresh connection per call so it is safe across threads and
+processes); ``SqlManifestStore`` (``reelproof.provenance.store_sql``) keeps the same table in a
+server database (PostgreSQL), so many generation nodes write to one store and any verifier finds
+a manifest by watermark id. :func:`open_manifest_store` picks one from a path or a URL; the SQL
+store's module (and SQLAlchemy) is imported only when a URL asks for it, so this package stays
+light.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +91,53 @@ class ManifestStore(Protocol):
         ...
 
 
+def open_manifest_store(location: str | Path | None = None) -> ManifestStore:
+    """The manifest store at ``location``.
+
+    Args:
+        location: a SQLite file, or a database URL (``postgresql+psycopg://user:pw@host/db``;
+            any SQLAlchemy URL whose database has the ``manifests`` table); ``None`` is
+            ``REELPROOF_MANIFEST_STORE``, else the default SQLite file under the ReelProof home.
+
+    Raises:
+        ConfigError: the store cannot be opened (the message says how to fix it).
+    """
+    if location is None:
+        from reelproof.core.paths import manifest_store_location
+
+        location = manifest_store_location()
+    if isinstance(location, str) and "://" in location:
+        from reelproof.provenance.store_sql import SqlManifestStore
+
+        return SqlManifestStore(location)
+    return SqliteManifestStore(location)
+
+
+def redact_location(location: str | Path) -> str:
+    """``location`` for logs and ``/v1/models``: a URL's password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", str(location))
+
+
+def new_record(
+    watermark_id: str,
+    manifest_bytes: bytes,
+    content_sha256: str,
+    fingerprint: Fingerprint | None,
+    signer: str,
+    mime: str,
+) -> StoredManifest:
+    """The record a store keeps for one signing, stamped now (the id normalised)."""
+    return StoredManifest(
+        watermark_id=_normalise_id(watermark_id),
+        manifest_bytes=bytes(manifest_bytes),
+        content_sha256=content_sha256,
+        fingerprint=fingerprint,
+        signer=signer,
+        mime=mime,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
 def _normalise_id(watermark_id: str) -> str:
     wid = watermark_id.strip().lower().removeprefix("0x")
     if len(wid) != 16 or any(c not in "0123456789abcdef" for c in wid):
@@ -137,15 +189,7 @@ class SqliteManifestStore:
         mime: str = "video/mp4",
     ) -> StoredManifest:
         """Store one manifest in a single transaction."""
-        record = StoredManifest(
-            watermark_id=_normalise_id(watermark_id),
-            manifest_bytes=bytes(manifest_bytes),
-            content_sha256=content_sha256,
-            fingerprint=fingerprint,
-            signer=signer,
-            mime=mime,
-            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
+        record = new_record(watermark_id, manifest_bytes, content_sha256, fingerprint, signer, mime)
         with self._connect() as conn, conn:  # the inner `with conn` commits or rolls back
             conn.execute(
                 "INSERT INTO manifests (watermark_id, manifest, content_sha256, fingerprint,"

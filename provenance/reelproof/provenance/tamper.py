@@ -20,7 +20,7 @@ from reelproof.provenance.manifest import GeneratorInfo, ManifestSpec
 from reelproof.provenance.pki import DevPki, init_dev_pki, issue_dev_leaf
 from reelproof.provenance.signing import load_signer, sign, sign_edit
 from reelproof.provenance.trust import MICROSOFT_C2PA_EKU, TrustConfig
-from reelproof.provenance.verify import ProvenanceReport, _walk, verify
+from reelproof.provenance.verify import ProvenanceReport, verify, walk_ingredients
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def _outcome(case: _Case) -> TamperOutcome:
     failures = report.failure_codes
     codes = failures or report.code_names
     names = set(report.code_names)
-    for ingredient in _walk(report.ingredients):
+    for ingredient in walk_ingredients(report.ingredients):
         names.update(c.code for c in ingredient.codes)
     code_ok = case.expected_code is None or case.expected_code in names
     return TamperOutcome(

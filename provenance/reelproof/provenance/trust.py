@@ -23,6 +23,16 @@ EMAIL_PROTECTION_EKU = "1.3.6.1.5.5.7.3.4"
 TIME_STAMPING_EKU = "1.3.6.1.5.5.7.3.8"
 MICROSOFT_C2PA_EKU = "1.3.6.1.4.1.311.76.59.1.9"
 
+DEV_SIGNER_EKUS: tuple[str, ...] = (
+    C2PA_CLAIM_SIGNING_EKU,
+    DOCUMENT_SIGNING_EKU,
+    EMAIL_PROTECTION_EKU,
+)
+"""EKUs of a ReelProof signing certificate (the C2PA trust-list certificate profile): the C2PA
+claim-signing EKU that the C2PA trust list asks for, with id-kp-documentSigning and
+id-kp-emailProtection that c2pa-rs's default EKU list (a stock ``c2pa.Reader``) and other
+validators (c2pa-ts) require. Never timeStamping or OCSPSigning, which must stand alone."""
+
 DEFAULT_ALLOWED_EKUS: tuple[str, ...] = (
     C2PA_CLAIM_SIGNING_EKU,
     DOCUMENT_SIGNING_EKU,
@@ -59,7 +69,7 @@ class TrustConfig:
 
     def __post_init__(self) -> None:
         if self.anchors_pem is not None:
-            _parse_pem_bundle(self.anchors_pem, "trust anchors")
+            parse_pem_bundle(self.anchors_pem, "trust anchors")
         object.__setattr__(self, "allowed_ekus", tuple(self.allowed_ekus))
         object.__setattr__(self, "allowed_soft_binding_algs", tuple(self.allowed_soft_binding_algs))
         for oid in self.allowed_ekus:
@@ -140,7 +150,12 @@ def _read_text(path: Path, what: str) -> str:
         raise KeyMaterialError(f"cannot read {what} {path}: {err}") from err
 
 
-def _parse_pem_bundle(pem: str | bytes, what: str) -> list[x509.Certificate]:
+def parse_pem_bundle(pem: str | bytes, what: str) -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle.
+
+    Raises:
+        KeyMaterialError: the text is not PEM, or holds no certificate (``what`` names it).
+    """
     data = pem.encode() if isinstance(pem, str) else pem
     try:
         certs = x509.load_pem_x509_certificates(data)

@@ -125,3 +125,50 @@ def check_packet_count(path: Path, demuxer: str, declared: int) -> None:
             "present (truncated file)",
             hint="upload the complete file",
         )
+
+
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def check_still(path: Path, fmt: str) -> None:
+    """Refuse a still image with foreign bytes after its end (a polyglot).
+
+    PNG must end with its IEND chunk and WebP's RIFF size must cover the file; HEIF and AVIF
+    boxes must tile the file. JPEG is not checked: cameras append trailers after the end marker
+    (MPF pictures, maker data), so bytes there are normal.
+
+    Raises:
+        UnsupportedMediaError: bytes outside the image's structure.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(12)
+        fh.seek(max(0, size - len(_PNG_END)))
+        tail = fh.read()
+    if fmt == "png" and tail != _PNG_END:
+        raise _polyglot(path, size)
+    if fmt == "webp" and struct.unpack("<I", head[4:8])[0] + 8 != size:
+        raise _polyglot(path, size)
+    if fmt in ("heif", "avif"):
+        _check_heif_boxes(path, size)
+
+
+def _check_heif_boxes(path: Path, size: int) -> None:
+    offset = 0
+    with path.open("rb") as fh:
+        for _ in range(_MAX_TOP_LEVEL_BOXES):
+            if offset == size:
+                return
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                raise _polyglot(path, offset)
+            box_size, kind = struct.unpack(">I4s", header[:8])
+            if box_size == 1 and len(header) == 16:
+                box_size = struct.unpack(">Q", header[8:16])[0]
+            elif box_size == 0:
+                box_size = size - offset
+            if box_size < 8 or offset + box_size > size or not kind.isalnum():
+                raise _polyglot(path, offset)
+            offset += box_size
+    raise _polyglot(path, offset)

@@ -6,15 +6,20 @@ from the same data. Nothing in it loads from the network.
 
 from __future__ import annotations
 
+import base64
 import importlib.resources
 import json
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import jinja2
 from markupsafe import Markup
 
+from reelproof.core.results import JsonValue
+from reelproof.service.thumbnails import Thumbnail
 from reelproof.service.verdict import PLAIN_WORDS, VerdictLabel
+
+JsonMap = Mapping[str, JsonValue]
 
 TONE = {
     "credentials_trusted": "good",
@@ -32,10 +37,19 @@ def _env() -> jinja2.Environment:
     env.filters["fmt_s"] = lambda v: "—" if v is None else f"{float(v):.3f} s"
     env.filters["short_uri"] = lambda v: str(v).rstrip("/").rsplit("/", 1)[-1] if v else "—"
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, sort_keys=True, default=str)
+    env.filters["hex_b64"] = _hex_to_base64
     return env
 
 
-def _fmt_p(value: Any) -> str:
+def _hex_to_base64(value: object) -> str:
+    """A hex string from the JSON (bytes, e.g. a face thumbnail) as base64 for a data: URI."""
+    try:
+        return base64.b64encode(bytes.fromhex(str(value))).decode("ascii")
+    except ValueError:
+        return ""
+
+
+def _fmt_p(value: float | None) -> str:
     if value is None:
         return "—"
     v = float(value)
@@ -44,11 +58,12 @@ def _fmt_p(value: Any) -> str:
     return f"{v:.2e}" if v < 1e-3 else f"{v:.3f}"
 
 
-def per_second_scores(detector: dict[str, Any]) -> list[tuple[float, float]]:
+def per_second_scores(detector: JsonMap) -> list[tuple[float, float]]:
     """(second, mean p_synthetic) pairs from the detector's segments, in time order."""
     bins: dict[int, list[float]] = {}
-    for seg in detector.get("segments") or []:
-        if not isinstance(seg, dict):
+    segments = detector.get("segments")
+    for seg in segments if isinstance(segments, list) else []:
+        if not isinstance(seg, Mapping):
             continue
         t = _first(seg, ("t", "time", "start_s", "start", "timestamp"))
         p = _first(seg, ("p_synthetic", "p", "score"))
@@ -58,7 +73,7 @@ def per_second_scores(detector: dict[str, Any]) -> list[tuple[float, float]]:
     return [(float(sec), sum(vals) / len(vals)) for sec, vals in sorted(bins.items())]
 
 
-def _first(body: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+def _first(body: JsonMap, keys: tuple[str, ...]) -> float | None:
     for key in keys:
         value = body.get(key)
         if isinstance(value, int | float) and math.isfinite(float(value)):
@@ -119,12 +134,17 @@ def score_plot_svg(
     return "".join(parts)
 
 
-def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None = None) -> str:
+def _section(body: JsonMap, key: str) -> JsonMap:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def render_html(verdict: JsonMap, thumbnails: Sequence[Thumbnail] = ()) -> str:
     """Render the report page.
 
     Args:
         verdict: ``Verdict.to_dict()`` (or the same JSON read back from the API).
-        thumbnails: ``[{"t": seconds, "jpeg_base64": str}]`` from ``make_thumbnails``.
+        thumbnails: frames from ``make_thumbnails``.
 
     Returns:
         One self-contained HTML document.
@@ -134,16 +154,16 @@ def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None
         headline = PLAIN_WORDS[VerdictLabel(label)]
     except ValueError:
         headline = label
-    detector = verdict.get("detector") or {}
-    media = verdict.get("media") or {}
+    detector = _section(verdict, "detector")
+    media = _section(verdict, "media")
     points = per_second_scores(detector)
     template = (
         importlib.resources.files("reelproof.service")
         .joinpath("templates/report.html.j2")
         .read_text(encoding="utf-8")
     )
-    watermark = verdict.get("watermark") or {}
-    recovered = watermark.get("recovered_manifest") or {}
+    watermark = _section(verdict, "watermark")
+    recovered = _section(watermark, "recovered_manifest")
     return (
         _env()
         .from_string(template)
@@ -151,13 +171,17 @@ def render_html(verdict: dict[str, Any], thumbnails: list[dict[str, Any]] | None
             v=verdict,
             headline=headline,
             tone=TONE.get(label, "neutral"),
-            prov=verdict.get("provenance") or {},
+            prov=_section(verdict, "provenance"),
             wm=watermark,
             recovered=recovered,
             det=detector,
             media=media,
-            plot=Markup(score_plot_svg(points, float(media.get("duration") or 0))),
-            thumbnails=thumbnails or [],
+            plot=Markup(score_plot_svg(points, _number(media.get("duration")))),
+            thumbnails=thumbnails,
             raw_json=verdict,
         )
     )
+
+
+def _number(value: JsonValue) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0

@@ -4,13 +4,42 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+from reelproof.core.io import MediaLimits
+from reelproof.core.results import JsonObject
 
 
-def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Thumbnail:
+    """One frame of the report's strip.
+
+    Attributes:
+        t: presentation time in seconds.
+        jpeg_base64: the frame as a base64 JPEG.
+    """
+
+    t: float
+    jpeg_base64: str
+
+    def to_json(self) -> JsonObject:
+        return {"t": self.t, "jpeg_base64": self.jpeg_base64}
+
+    @classmethod
+    def from_json(cls, body: JsonObject) -> Thumbnail:
+        t, jpeg = body.get("t"), body.get("jpeg_base64")
+        if not isinstance(t, int | float) or not isinstance(jpeg, str):
+            raise ValueError("a thumbnail needs a time and a base64 JPEG")
+        return cls(float(t), jpeg)
+
+
+def make_thumbnails(
+    path: Path, count: int, limits: MediaLimits, width: int = 192
+) -> list[Thumbnail]:
     """Decode ``count`` evenly spaced frames and encode them as JPEG.
 
     Args:
@@ -20,16 +49,16 @@ def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> li
         width: thumbnail width in pixels (height keeps the aspect ratio).
 
     Returns:
-        ``[{"t": seconds, "jpeg_base64": str}]`` in time order.
+        The thumbnails in time order.
     """
-    from PIL import Image
+    from reelproof.core.io import decode_still, iter_chunks, probe, sniff_still_file
 
-    from reelproof.core.io import iter_chunks, probe
-
+    if sniff_still_file(path) is not None:
+        return [_thumbnail(decode_still(path, limits, apply_rotation=True)[0], 0.0, width)]
     info = probe(path, limits)
-    total = max(1, int(getattr(info, "frames", 0) or 1))
+    total = max(1, info.frames)
     wanted = sorted({round(i) for i in np.linspace(0, total - 1, num=max(1, count))})
-    picked: list[dict[str, Any]] = []
+    picked: list[Thumbnail] = []
     want_iter = iter(wanted)
     target = next(want_iter, None)
     for chunk in iter_chunks(path, chunk_frames=16, limits=limits):
@@ -40,18 +69,20 @@ def make_thumbnails(path: Path, count: int, limits: Any, width: int = 192) -> li
                 break
             if index < target:
                 continue
-            image = Image.fromarray(np.ascontiguousarray(frames[offset]))
-            height = max(1, round(image.height * width / max(1, image.width)))
-            image = image.resize((width, height), Image.Resampling.BILINEAR)
-            buf = io.BytesIO()
-            image.save(buf, format="JPEG", quality=70)
-            picked.append(
-                {
-                    "t": round(float(chunk.timestamps[offset]), 3),
-                    "jpeg_base64": base64.b64encode(buf.getvalue()).decode("ascii"),
-                }
-            )
+            picked.append(_thumbnail(frames[offset], float(chunk.timestamps[offset]), width))
             target = next(want_iter, None)
         if target is None:
             break
     return picked
+
+
+def _thumbnail(frame: npt.NDArray[np.uint8], t: float, width: int) -> Thumbnail:
+    """One (H, W, 3) uint8 RGB frame as a ``width``-pixel JPEG thumbnail."""
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(frame))
+    height = max(1, round(image.height * width / max(1, image.width)))
+    image = image.resize((width, height), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=70)
+    return Thumbnail(round(t, 3), base64.b64encode(buf.getvalue()).decode("ascii"))

@@ -13,7 +13,7 @@ from reelproof.watermark.base import (
     create_watermarker,
     list_watermarkers,
 )
-from reelproof.watermark.files import detect_file
+from reelproof.watermark.files import detect_file, detect_frames
 from reelproof.watermark.keys import DEMO_KEY_ID, Keyring, WatermarkKey
 from reelproof.watermark.reading import WatermarkReading
 from reelproof.watermark.rpss import RpSsConfig, RpSsWatermarker, StreamDetector
@@ -31,5 +31,6 @@ __all__ = [
     "Watermarker",
     "create_watermarker",
     "detect_file",
+    "detect_frames",
     "list_watermarkers",
 ]

@@ -317,7 +317,7 @@ class RpSsWatermarker(Watermarker):
         base = config if config is not None else RpSsConfig()
         if overrides:
             try:
-                base = RpSsConfig(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
+                base = RpSsConfig(**{**base.__dict__, **overrides})
             except TypeError as err:
                 raise ConfigError(f"unknown rp-ss option: {err}") from None
         self.config = base

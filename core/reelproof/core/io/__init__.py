@@ -3,6 +3,8 @@
 - ``probe(path, limits)`` reads the header (no decoding) and enforces ``MediaLimits``.
 - ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips;
   ``sample_frames(path, count)`` returns a few frames spread over a clip, decoding less.
+- Stills (JPEG, PNG, WebP, HEIC/HEIF, AVIF): ``sniff_still`` from bytes, ``probe_still`` (header,
+  limits), ``decode_still`` (one (1, H, W, 3) uint8 RGB frame).
 - ``VideoWriter`` / ``write_clip`` write H.264/H.265 (BT.709 limited, yuv420p, +faststart)
   atomically, with audio copied from a source file.
 
@@ -11,7 +13,7 @@ file's bytes; playlists and URLs are refused; every failure is a ``ReelProofErro
 Frames are never rotated: ``MediaInfo.rotation`` reports the display rotation.
 """
 
-from reelproof.core.io._safety import DEMUXER_FOR_CONTAINER
+from reelproof.core.io._safety import DEMUXER_FOR_CONTAINER, resolve_input_path
 from reelproof.core.io.colour import SourceColour, source_colour
 from reelproof.core.io.limits import (
     ALLOWED_CONTAINERS,
@@ -22,6 +24,16 @@ from reelproof.core.io.limits import (
 from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
 from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
 from reelproof.core.io.sampler import sample_frame_sets, sample_frames
+from reelproof.core.io.stills import (
+    STILL_FORMATS,
+    STILL_MIME,
+    StillFormat,
+    StillInfo,
+    decode_still,
+    probe_still,
+    sniff_still,
+    sniff_still_file,
+)
 from reelproof.core.io.writer import VideoWriter, write_clip
 
 __all__ = [
@@ -30,16 +42,25 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEMUXER_FOR_CONTAINER",
     "DISPLAY_SIZE_KEY",
+    "STILL_FORMATS",
+    "STILL_MIME",
     "FrameChunk",
     "MediaInfo",
     "MediaLimits",
     "SourceColour",
+    "StillFormat",
+    "StillInfo",
     "VideoWriter",
+    "decode_still",
     "iter_chunks",
     "probe",
+    "probe_still",
     "read_clip",
+    "resolve_input_path",
     "sample_frame_sets",
     "sample_frames",
+    "sniff_still",
+    "sniff_still_file",
     "source_colour",
     "write_clip",
 ]

@@ -88,9 +88,13 @@ def resolve_input_path(path: str | os.PathLike[str], limits: MediaLimits) -> Pat
         resolved = candidate.resolve(strict=True)
         info = resolved.stat()
     except FileNotFoundError:
-        raise InputError(f"{text}: no such file", hint="check the path") from None
+        raise InputError(
+            f"{text}: no such file (it does not exist)", hint="check the path"
+        ) from None
     except OSError as err:
         raise InputError(f"{text}: cannot be read ({err.strerror})") from None
+    except RuntimeError:  # Python 3.11 reports a symlink loop this way (later ones: OSError)
+        raise InputError(f"{text}: a symbolic link loop", hint="pass the file itself") from None
     if not stat.S_ISREG(info.st_mode):
         # FIFOs and devices could block forever or never end.
         raise InputError(f"{text}: not a regular file", hint="pass a video file")
@@ -123,6 +127,11 @@ def sniff_container(path: Path) -> str:
             "they make the demuxer open other files or URLs",
             hint="pass the media file itself",
         )
+    if _is_still(head):
+        raise UnsupportedMediaError(
+            f"{path.name}: {_describe(head)}, not a video",
+            hint="stills are read with reelproof.core.io.probe_still / decode_still",
+        )
     if len(head) >= 12 and head[4:8] in _ISO_BMFF_BOXES:
         return _iso_bmff_label(head)
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -154,7 +163,18 @@ def _iso_bmff_label(head: bytes) -> str:
     return "mp4"
 
 
+def _is_still(head: bytes) -> bool:
+    from reelproof.core.io.stills import sniff_still  # stills import this module
+
+    return sniff_still(head) is not None
+
+
 def _describe(head: bytes) -> str:
+    from reelproof.core.io.stills import sniff_still
+
+    still = sniff_still(head)
+    if still is not None:
+        return f"it is a {still.upper()} still image"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "it looks like a WAV audio file"
     if len(head) > 188 and head[0] == head[188] == 0x47:

@@ -44,6 +44,9 @@ class MediaLimits:
             longer videos must be streamed with ``iter_chunks``.
         strict_decode: abort on any bitstream error the decoder detects instead of
             concealing it (a verifier should not score concealed garbage as a frame).
+        max_still_pixels: width x height of a still image (JPEG, PNG, WebP, HEIC, AVIF).
+            Stills are bigger than video frames (phones shoot 48 MP, the default admits
+            100 MP, 300 MB as RGB) but are decoded one at a time.
     """
 
     max_pixels_per_frame: int = 4096 * 2160
@@ -56,6 +59,7 @@ class MediaLimits:
     decode_timeout_s: float = 1800.0
     max_clip_bytes: int = 2 * 1024**3
     strict_decode: bool = True
+    max_still_pixels: int = 100_000_000
 
     def __post_init__(self) -> None:
         for name in (
@@ -64,6 +68,7 @@ class MediaLimits:
             "max_streams",
             "max_file_bytes",
             "max_clip_bytes",
+            "max_still_pixels",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MediaLimits.{name} must be positive")

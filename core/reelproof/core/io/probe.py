@@ -14,6 +14,7 @@ from av.stream import Disposition
 from reelproof.core.errors import LimitExceededError, MediaDecodeError, UnsupportedMediaError
 from reelproof.core.io._isobmff import read_video_rotation
 from reelproof.core.io._safety import av_errors, open_input, resolve_input_path, sniff_container
+from reelproof.core.io.boxes import check_structure
 from reelproof.core.io.colour import colour_names
 from reelproof.core.io.limits import DEFAULT_LIMITS, MediaLimits
 from reelproof.core.results import Result
@@ -127,6 +128,7 @@ def open_and_probe(path: str | os.PathLike[str], limits: MediaLimits) -> tuple[A
     """
     resolved = resolve_input_path(path, limits)
     label = sniff_container(resolved)
+    check_structure(resolved)  # before any demuxer walks the boxes
     if label not in limits.allowed_containers:
         raise UnsupportedMediaError(
             f"{resolved.name}: the {label} container is not allowed by the current limits",

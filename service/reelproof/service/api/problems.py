@@ -32,6 +32,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    408: "Request timeout",
     409: "Conflict",
     411: "Length required",
     413: "Content too large",
@@ -43,6 +44,14 @@ TITLES = {
 }
 
 
+class FieldIssue(BaseModel):
+    """One reason a request did not match the API schema."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -51,7 +60,24 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldIssue] | None = None
+
+
+class JobError(BaseModel):
+    """Why an analysis failed (the RFC 9457 fields a stored job keeps)."""
+
+    type: str
+    title: str
+    detail: str
+
+    @classmethod
+    def named(cls, slug: str, title: str, detail: str) -> JobError:
+        return cls(type=TYPE_BASE + slug, title=title, detail=detail)
+
+    @classmethod
+    def of(cls, err: ReelProofError) -> JobError:
+        status, slug = status_for(err)
+        return cls.named(slug, TITLES.get(status, "Error"), str(err))
 
 
 class ProblemError(Exception):
@@ -63,7 +89,7 @@ class ProblemError(Exception):
         detail: str,
         slug: str | None = None,
         headers: dict[str, str] | None = None,
-        errors: list[dict[str, Any]] | None = None,
+        errors: list[FieldIssue] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -79,19 +105,19 @@ def problem_response(
     instance: str | None = None,
     slug: str | None = None,
     headers: dict[str, str] | None = None,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[FieldIssue] | None = None,
 ) -> JSONResponse:
     """A JSON response with the problem media type."""
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + slug if slug else "about:blank",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if errors is not None:
-        body["errors"] = errors
+    problem = Problem(
+        type=TYPE_BASE + slug if slug else "about:blank",
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=instance or None,
+        errors=errors,
+    )
+    body = problem.model_dump(exclude_none=True)
+    body["detail"] = detail  # always present, null included (clients read it unconditionally)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -129,11 +155,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {
-                "loc": [str(p) for p in e.get("loc", ())],
-                "msg": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
+            FieldIssue(
+                loc=[str(p) for p in e.get("loc", ())],
+                msg=str(e.get("msg", "")),
+                type=str(e.get("type", "")),
+            )
             for e in exc.errors()
         ]
         return problem_response(

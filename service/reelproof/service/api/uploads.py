@@ -7,10 +7,14 @@ passes the limit, before the rest is read. Nothing is spooled in memory.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import re
 import secrets
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +26,10 @@ from reelproof.service.api.problems import ProblemError
 
 FILE_FIELD = "file"
 MAX_PARTS = 8
+MAX_FIELD_BYTES = 64 * 1024
+"""Bytes of all other form parts together (they are read and dropped, never kept)."""
+MAX_HEADER_BYTES = 8 * 1024
+"""Bytes of one part's headers."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 UPLOAD_OPENAPI: dict[str, Any] = {
@@ -35,7 +43,8 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                         FILE_FIELD: {
                             "type": "string",
                             "format": "binary",
-                            "description": "The video (MP4, MOV, M4V, MKV, WebM, AVI).",
+                            "description": "The video (MP4, MOV, M4V, MKV, WebM, AVI) or still image "
+                            "(JPEG, PNG, WebP, HEIC/HEIF, AVIF).",
                         }
                     },
                     "required": [FILE_FIELD],
@@ -81,6 +90,8 @@ class _PartSink:
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
         self.ended = False
+        self.field_bytes = 0
+        self._header_bytes = 0
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -103,11 +114,21 @@ class _PartSink:
             raise ProblemError(400, f"too many form parts (at most {MAX_PARTS})", "bad-multipart")
         self._headers = {}
         self._in_file = False
+        self._header_bytes = 0
+
+    def _count_header(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise ProblemError(
+                400, f"a form part's headers exceed {MAX_HEADER_BYTES} bytes", "bad-multipart"
+            )
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
@@ -131,6 +152,14 @@ class _PartSink:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if not self._in_file or self._fh is None:
+            # Other fields are not used: count them so a huge one is refused, keep nothing.
+            self.field_bytes += end - start
+            if self.field_bytes > MAX_FIELD_BYTES:
+                raise ProblemError(
+                    413,
+                    f"form fields other than 'file' exceed {MAX_FIELD_BYTES} bytes",
+                    "fields-too-large",
+                )
             return
         chunk = data[start:end]
         self.size += len(chunk)
@@ -155,12 +184,20 @@ class _PartSink:
             self._fh = None
 
 
-async def receive_upload(request: Request, upload_dir: Path, max_bytes: int) -> Upload:
+async def receive_upload(
+    request: Request, upload_dir: Path, max_bytes: int, idle_timeout_s: float = 30.0
+) -> Upload:
     """Stream the request's multipart ``file`` part to a new file in ``upload_dir``.
 
+    Args:
+        request: the incoming request.
+        upload_dir: where the upload is written (``*.upload`` until it is complete).
+        max_bytes: size limit of the ``file`` part.
+        idle_timeout_s: a client that sends nothing for this long is answered 408 and dropped.
+
     Raises:
-        ProblemError: 411/413 (size), 415 (not multipart), 400 (malformed), 422 (no file or
-            empty file). The partial file is deleted on any failure.
+        ProblemError: 408 (stalled), 411/413 (size), 415 (not multipart), 400 (malformed), 422
+            (no file or empty file). The partial file is deleted on any failure.
     """
     ctype, params = parse_options_header(request.headers.get("content-type"))
     if ctype != b"multipart/form-data":
@@ -185,9 +222,8 @@ async def receive_upload(request: Request, upload_dir: Path, max_bytes: int) -> 
     sink = _PartSink(dest, max_bytes)
     parser = MultipartParser(boundary, sink.callbacks())  # type: ignore[arg-type]
     try:
-        async for chunk in request.stream():
-            if chunk:
-                parser.write(chunk)
+        async for chunk in _chunks(request, idle_timeout_s):
+            parser.write(chunk)
         parser.finalize()
     except ProblemError:
         sink.close()
@@ -216,3 +252,39 @@ async def receive_upload(request: Request, upload_dir: Path, max_bytes: int) -> 
         dest.unlink(missing_ok=True)
         raise ProblemError(422, "the uploaded file is empty", "empty-file")
     return Upload(dest, sink.filename or "upload", sink.digest.hexdigest(), sink.size)
+
+
+async def _chunks(request: Request, idle_timeout_s: float) -> AsyncIterator[bytes]:
+    """The request body's chunks; a pause longer than ``idle_timeout_s`` ends it with a 408."""
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout=idle_timeout_s)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ProblemError(
+                408,
+                f"the upload stalled: no data for {idle_timeout_s:g} s",
+                "upload-timeout",
+                headers={"Connection": "close"},
+            ) from None
+        if chunk:
+            yield chunk
+
+
+def remove_stale_uploads(upload_dir: Path, older_than_s: float) -> int:
+    """Delete partial uploads left by a server that died mid-request; returns how many.
+
+    A live upload writes at least every ``idle_timeout_s`` (or is dropped), so an ``*.upload``
+    file untouched for longer than ``older_than_s`` belongs to no request, on this node or any
+    other sharing the folder.
+    """
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for partial in upload_dir.glob("*.upload"):
+        with contextlib.suppress(FileNotFoundError):
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                removed += 1
+    return removed

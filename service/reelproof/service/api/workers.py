@@ -1,14 +1,18 @@
 """Analysis workers: processes that load the models once, fed by a dispatcher thread.
 
-The job database is the queue. The dispatcher claims the oldest queued job (status -> running),
+This is the embedded default (no broker): the job database is the queue. The dispatcher claims the oldest queued job (status -> running),
 hands it to a worker process, and records the outcome. Workers report their stage to the
 database themselves, so the web page can show progress. A server that stops with jobs running
 leaves them "running"; the next start requeues them (while attempts remain) or fails them with an
 explicit "interrupted" error: nothing is silently lost.
+
+``run_analysis`` (one verification with stage progress) and ``load_verifier`` are shared with
+the Celery workers of the distributed mode (``reelproof.service.api.tasks``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import multiprocessing
@@ -19,12 +23,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reelproof.core.errors import ReelProofError
-from reelproof.service.api.db import ServiceDB
+from reelproof.core.results import JsonObject
+from reelproof.service.api.db import JobRecord, ServiceDB
+from reelproof.service.api.problems import JobError
 from reelproof.service.pipeline import Verifier, VerifyOptions
+from reelproof.service.resources import SignalInfo
+from reelproof.service.thumbnails import Thumbnail
+from reelproof.service.verdict import Verdict
 
 log = logging.getLogger("reelproof.service")
 
@@ -32,43 +41,120 @@ _VERIFIER: Verifier | None = None
 _DB: ServiceDB | None = None
 
 
-def init_worker(options: VerifyOptions, db_path: str) -> None:
+def init_worker(options: VerifyOptions, db_url: str) -> None:
     """Process initializer: load every model and key once for the life of the worker."""
     global _VERIFIER, _DB
     # The server owns its workers' lifetime: a SIGTERM/SIGINT sent to the whole process group
     # (Ctrl-C, systemd) must not kill an analysis mid-way behind the server's back.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        import torch
-
-        torch.set_num_threads(1)  # one core per worker: workers scale out, not up
-    except ImportError:
-        pass
-    _DB = ServiceDB(Path(db_path))
-    _VERIFIER = Verifier(options)
-    _VERIFIER.load()
+    # ...but a server killed outright (kill -9) cannot stop them: they stop themselves.
+    _exit_with_parent()
+    _DB = ServiceDB(db_url, migrate=False)  # the server migrated it before starting us
+    _VERIFIER = load_verifier(options)
 
 
-def worker_info() -> dict[str, Any]:
-    """What a worker loaded (runs in the worker; used for ``/v1/models`` and readiness)."""
-    assert _VERIFIER is not None
-    return {
-        "pid": os.getpid(),
-        "versions": _VERIFIER.versions(),
-        "load_errors": _VERIFIER.load() or {},
-        "describe": _VERIFIER.describe_models(),
-    }
+def load_verifier(options: VerifyOptions) -> Verifier:
+    """A verifier with every model and key loaded, on one core (workers scale out, not up)."""
+    if options.detector:  # only the classifier needs torch: do not pay its import otherwise
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    verifier = Verifier(options)
+    verifier.load()
+    return verifier
 
 
-def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> dict[str, Any]:
-    """Verify one upload (runs in the worker).
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a worker process loaded (``/v1/models`` and readiness)."""
 
-    Returns:
-        ``{"result": verdict_json, "thumbnails": [...]}`` or ``{"error": problem}``.
+    pid: int
+    versions: dict[str, str]
+    load_errors: dict[str, str]
+    signals: dict[str, SignalInfo]
+
+
+@dataclass(frozen=True)
+class AnalysisOutcome:
+    """How one analysis ended: a verdict (with thumbnails) or an error.
+
+    Attributes:
+        verdict: the verdict, its ``filename`` the client's (never the private upload name).
+        thumbnails: frames for the HTML report.
+        error: problem details when the analysis failed.
+        upload_path: the upload the job read (removed after the job unless uploads are kept).
     """
+
+    verdict: Verdict | None = None
+    thumbnails: tuple[Thumbnail, ...] = ()
+    error: JobError | None = None
+    upload_path: str | None = None
+
+    def result_json(self) -> JsonObject | None:
+        return self.verdict.to_dict() if self.verdict is not None else None
+
+
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """Exit this worker as soon as the process that spawned it is gone.
+
+    Workers ignore SIGTERM (above), and a server killed with SIGKILL leaves them orphaned,
+    each holding its models (over 1 GB), piling up with every crash. Orphans are re-parented,
+    so a changed parent pid means the server died.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(0)  # no cleanup to run: the job stays "running" and the next start recovers it
+
+    threading.Thread(target=watch, name="reelproof-parent-watch", daemon=True).start()
+
+
+def worker_info() -> WorkerInfo:
+    """What this worker loaded (runs in the worker)."""
+    assert _VERIFIER is not None
+    return describe_worker(_VERIFIER)
+
+
+def describe_worker(verifier: Verifier) -> WorkerInfo:
+    """What a worker process with ``verifier`` loaded."""
+    return WorkerInfo(
+        pid=os.getpid(),
+        versions=verifier.versions(),
+        load_errors=verifier.load(),
+        signals=verifier.describe_models(),
+    )
+
+
+def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> AnalysisOutcome:
+    """Verify one upload (runs in the worker), reporting its stages to the database."""
     assert _VERIFIER is not None and _DB is not None
     db = _DB
+
+    def record(job_id: str, current: str, done: list[str]) -> None:
+        db.set_stage(job_id, current, done)
+
+    return run_analysis(_VERIFIER, job_id, Path(upload_path), thumbnails, filename, record)
+
+
+def run_analysis(
+    verifier: Verifier,
+    job_id: str,
+    path: Path,
+    thumbnails: int,
+    filename: str,
+    record_stage: Callable[[str, str, list[str]], None],
+) -> AnalysisOutcome:
+    """Verify ``path`` with ``verifier``; ``record_stage(job_id, running, done)`` after each
+    stage change (best effort: a failed progress write never stops the analysis).
+
+    Shared by the embedded workers and the Celery workers (``reelproof.service.api.tasks``).
+    """
     running: list[str] = []
     done: list[str] = []
     lock = threading.Lock()
@@ -84,35 +170,35 @@ def analyze(job_id: str, upload_path: str, thumbnails: int, filename: str) -> di
             current = ",".join(running) or "finishing"
             done_copy = list(done)
         try:
-            db.set_stage(job_id, current, done_copy)
+            record_stage(job_id, current, done_copy)
         except Exception:  # progress is best effort; the analysis must go on
             log.debug("could not record progress of %s", job_id)
 
-    path = Path(upload_path)
     try:
-        verdict = _VERIFIER.verify(path, progress)
-        thumbs: list[dict[str, Any]] = []
+        verdict = verifier.verify(path, progress)
+        thumbs: list[Thumbnail] = []
         if thumbnails > 0:
             from reelproof.service.thumbnails import make_thumbnails
 
             progress("thumbnails", "started")
             try:
-                thumbs = make_thumbnails(path, thumbnails, _VERIFIER.limits())
+                thumbs = make_thumbnails(path, thumbnails, verifier.limits())
             except ReelProofError:
                 thumbs = []
             progress("thumbnails", "done")
     except ReelProofError as err:
-        return {"error": _problem_of(err)}
-    result = verdict.to_dict()
-    result["filename"] = filename  # the client's name, not the private upload name
-    return {"result": result, "thumbnails": thumbs}
+        return AnalysisOutcome(error=JobError.of(err))
+    # The client's name, not the private upload name.
+    return AnalysisOutcome(dataclasses.replace(verdict, filename=filename), tuple(thumbs))
 
 
-def _problem_of(err: ReelProofError) -> dict[str, Any]:
-    from reelproof.service.api.problems import TITLES, TYPE_BASE, status_for
-
-    status, slug = status_for(err)
-    return {"type": TYPE_BASE + slug, "title": TITLES.get(status, "Error"), "detail": str(err)}
+def internal_error(err: BaseException) -> AnalysisOutcome:
+    """The outcome of an analysis that raised a bug instead of a verdict."""
+    return AnalysisOutcome(
+        error=JobError.named(
+            "internal", "Internal error", f"the analysis failed: {type(err).__name__}"
+        )
+    )
 
 
 class JobRunner:
@@ -134,7 +220,7 @@ class JobRunner:
         workers: int,
         max_attempts: int,
         thumbnails: int,
-        on_finished: Callable[[str, dict[str, Any]], None],
+        on_finished: Callable[[str, AnalysisOutcome], None],
         retain_uploads: bool = False,
     ) -> None:
         self.retain_uploads = retain_uploads
@@ -144,11 +230,11 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.thumbnails = thumbnails
         self.on_finished = on_finished
-        self.info: dict[str, Any] | None = None
+        self.info: WorkerInfo | None = None
         self.ready = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight: dict[str, Future[dict[str, Any]]] = {}
+        self._inflight: dict[str, Future[AnalysisOutcome]] = {}
         self._uploads: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
@@ -178,12 +264,26 @@ class JobRunner:
             max_workers=self.workers,
             mp_context=ctx,
             initializer=init_worker,
-            initargs=(self.options, str(self.db.path)),
+            initargs=(self.options, self.db.url),
         )
 
     def wake(self) -> None:
         """Tell the dispatcher a job was queued."""
         self._wake.set()
+
+    def submitted(self, job_id: str) -> None:
+        """A job was stored as queued: the dispatcher picks it from the database."""
+        self.wake()
+
+    def is_ready(self) -> bool:
+        """The workers loaded their models."""
+        return self.ready.is_set()
+
+    def worker_count(self) -> int:
+        return self.workers
+
+    def queue_depth(self) -> int | None:
+        return self.db.count_by_status().get("queued", 0)
 
     def stop(self) -> None:
         """Stop dispatching; running jobs stay "running" in the database for the next start."""
@@ -228,10 +328,9 @@ class JobRunner:
                 time.sleep(1.0)
         self.ready.set()
 
-    def _submit(self, job: dict[str, Any]) -> None:
+    def _submit(self, job: JobRecord) -> None:
         assert self._pool is not None
-        job_id = str(job["id"])
-        upload, name = str(job["upload_path"]), str(job["filename"])
+        job_id, upload, name = job.id, str(job.upload_path), job.filename
         try:
             fut = self._pool.submit(analyze, job_id, upload, self.thumbnails, name)
         except (BrokenProcessPool, RuntimeError):
@@ -242,7 +341,7 @@ class JobRunner:
             self._uploads[job_id] = upload
         fut.add_done_callback(functools.partial(self._done, job_id))
 
-    def _done(self, job_id: str, fut: Future[dict[str, Any]]) -> None:
+    def _done(self, job_id: str, fut: Future[AnalysisOutcome]) -> None:
         with self._lock:
             self._inflight.pop(job_id, None)
             upload = self._uploads.pop(job_id, None)
@@ -256,25 +355,18 @@ class JobRunner:
                 log.warning("worker died during %s; requeued", job_id)
                 self._wake.set()
                 return
-            outcome = {
-                "error": {
-                    "type": "https://reelproof.dev/problems/worker-crashed",
-                    "title": "Worker crashed",
-                    "detail": "The analysis worker stopped unexpectedly on this clip "
+            outcome = AnalysisOutcome(
+                error=JobError.named(
+                    "worker-crashed",
+                    "Worker crashed",
+                    "The analysis worker stopped unexpectedly on this clip "
                     f"({self.max_attempts} attempt(s)).",
-                }
-            }
+                )
+            )
         except Exception as err:  # a bug in the worker must fail the job, not hang it
             log.exception("analysis %s failed", job_id)
-            outcome = {
-                "error": {
-                    "type": "https://reelproof.dev/problems/internal",
-                    "title": "Internal error",
-                    "detail": f"the analysis failed: {type(err).__name__}",
-                }
-            }
-        outcome["upload_path"] = upload
+            outcome = internal_error(err)
         try:
-            self.on_finished(job_id, outcome)
+            self.on_finished(job_id, dataclasses.replace(outcome, upload_path=upload))
         finally:
             self._wake.set()

@@ -42,7 +42,9 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 def _report_error(err: ReelProofError, as_json: bool) -> None:
     """One line on stderr; with --json also one JSON object on stdout, so pipelines can parse it."""
-    sys.stderr.write(f"error: {err}\n")
+    from reelproof.service.cli.output import clean
+
+    sys.stderr.write(f"error: {clean(err)}\n")
     if as_json:
         body = {
             "error": {"type": type(err).__name__, "message": err.message, "hint": err.hint},

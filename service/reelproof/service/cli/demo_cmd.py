@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from reelproof.service.verdict import Verdict
 
 # A prompt combination held out of training (the model never saw it), in the scene grammar so
 # the clip can be checked; with the demo seed the shipped model draws it right.
@@ -73,67 +76,71 @@ def demo_command(
         raise typer.Exit(1)
 
 
-def _verify(path: Path, anchors: Path, html: Path) -> dict[str, Any]:
-    """Run the full verification; write the HTML report; return the verdict's JSON body."""
+def _verify(path: Path, anchors: Path, html: Path) -> Verdict:
+    """Run the full verification; write the HTML report; return the verdict."""
     from reelproof.service.pipeline import Verifier, VerifyOptions
     from reelproof.service.report import render_html
     from reelproof.service.thumbnails import make_thumbnails
 
     verifier = Verifier(VerifyOptions(trust_anchors=anchors))
-    body = verifier.verify(path).to_dict()
-    html.write_text(render_html(body, make_thumbnails(path, 8, verifier.limits())), "utf-8")
-    return body
+    verdict = verifier.verify(path)
+    thumbs = make_thumbnails(path, 8, verifier.limits())
+    html.write_text(render_html(verdict.to_dict(), thumbs), "utf-8")
+    return verdict
 
 
-def _recovered(body: dict[str, Any]) -> bool:
-    recovery = body["watermark"].get("recovered_manifest")
-    return bool(recovery and recovery.get("found"))
+def _recovered(verdict: Verdict) -> bool:
+    from reelproof.provenance import RecoveredCredentials
+
+    mark = verdict.watermark.reading
+    return mark is not None and isinstance(mark.recovered_manifest, RecoveredCredentials)
 
 
-def _print_summary(
-    console: Console, watermark_id: str, signed: dict[str, Any], bare: dict[str, Any]
-) -> None:
+def _print_summary(console: Console, watermark_id: str, signed: Verdict, bare: Verdict) -> None:
     table = Table(title="What the verifier found", show_lines=False)
     table.add_column("")
     table.add_column("signed clip")
     table.add_column("stripped copy")
     rows = [
-        ("verdict", signed["verdict"], bare["verdict"]),
-        ("C2PA credentials", signed["provenance"]["state"], bare["provenance"]["state"]),
-        (
-            "watermark",
-            _mark(signed["watermark"], watermark_id),
-            _mark(bare["watermark"], watermark_id),
-        ),
+        ("verdict", signed.verdict.value, bare.verdict.value),
+        ("C2PA credentials", _state(signed), _state(bare)),
+        ("watermark", _mark(signed, watermark_id), _mark(bare, watermark_id)),
         ("stored manifest recovered", "-", "yes" if _recovered(bare) else "no"),
-        (
-            "classifier p(synthetic)",
-            _p(signed["detector"].get("p_synthetic")),
-            _p(bare["detector"].get("p_synthetic")),
-        ),
-        ("time", f"{signed['total_seconds']:.2f} s", f"{bare['total_seconds']:.2f} s"),
+        ("classifier p(synthetic)", _p(signed), _p(bare)),
+        ("time", f"{signed.total_seconds:.2f} s", f"{bare.total_seconds:.2f} s"),
     ]
     for row in rows:
         table.add_row(*row)
     console.print(table)
 
 
-def _mark(watermark: dict[str, Any], expected_id: str) -> str:
-    if not watermark.get("detected"):
+def _state(verdict: Verdict) -> str:
+    reading = verdict.provenance.reading
+    return reading.state if reading is not None else verdict.provenance.status.value
+
+
+def _payload(verdict: Verdict) -> str | None:
+    mark = verdict.watermark.reading
+    return mark.payload if mark is not None else None
+
+
+def _mark(verdict: Verdict, expected_id: str) -> str:
+    mark = verdict.watermark.reading
+    if mark is None or not mark.detected:
         return "not found"
-    payload = watermark.get("payload")
-    exact = "exact id" if payload == expected_id else f"id {payload}"
-    return f"found (p={watermark.get('p_value'):.1e}, {exact})"
+    exact = "exact id" if mark.payload == expected_id else f"id {mark.payload}"
+    return f"found (p={mark.p_value:.1e}, {exact})"
 
 
-def _p(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _p(verdict: Verdict) -> str:
+    score = verdict.detector.reading
+    return "n/a" if score is None or score.p_synthetic is None else f"{score.p_synthetic:.2f}"
 
 
-def _demo_passed(watermark_id: str, signed: dict[str, Any], bare: dict[str, Any]) -> bool:
+def _demo_passed(watermark_id: str, signed: Verdict, bare: Verdict) -> bool:
     return (
-        signed["provenance"]["state"] == "trusted"
-        and signed["watermark"].get("payload") == watermark_id
-        and bare["watermark"].get("payload") == watermark_id
+        _state(signed) == "trusted"
+        and _payload(signed) == watermark_id
+        and _payload(bare) == watermark_id
         and _recovered(bare)
     )

@@ -20,12 +20,16 @@ def score_command(
         None, "--model", help="Detector file (default: the shipped default weights)."
     ),
     max_frames: int = typer.Option(16, "--max-frames", min=1, max=512, help="Frame budget."),
+    faces: bool = typer.Option(
+        False, "--faces", help="Face mode: find, track and score each face (MTCNN)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Score CLIP: p(synthetic), label (synthetic/real/inconclusive) and per-second segments."""
+    """Score CLIP: p(synthetic), label (synthetic/real/inconclusive/abstain), per-second
+    segments, and with --faces one score per tracked face."""
     from reelproof.detector import load_detector
 
-    score = load_detector(model).score_file(clip, max_frames=max_frames)
+    score = load_detector(model).score_file(clip, max_frames=max_frames, faces=faces)
     if as_json:
         from reelproof.service.cli.output import print_json
 
@@ -34,9 +38,17 @@ def score_command(
     p = "n/a" if score.p_synthetic is None else f"{score.p_synthetic:.3f}"
     typer.echo(f"{clip}: {score.label} (p_synthetic {p}, {score.frames_used} frames)")
     if score.reason:
-        typer.echo(f"  reason: {score.reason}")
+        typer.echo(f"  reason ({score.code}): {score.reason}")
     for seg in score.segments:
         typer.echo(f"  {seg.start_s:7.2f}-{seg.end_s:7.2f} s  p={seg.p_synthetic:.3f}")
+    for face in score.faces:
+        x, y, w, h = face.box
+        typer.echo(
+            f"  face {face.track_id}: {face.start_s:.2f}-{face.end_s:.2f} s, {face.label} "
+            f"(p={face.p_synthetic:.3f}, {face.frames_used} frames, box {w}x{h} at {x},{y})"
+        )
+    if faces and not score.faces and score.label != "abstain":
+        typer.echo("  faces: none found")
     typer.echo(f"  model: {score.model}; a fallback signal: check provenance first.")
 
 

@@ -23,12 +23,53 @@ def eval_service_command(
     ),
     load_seconds: float = typer.Option(10.0, "--load-seconds", help="Length of the load test."),
     concurrency: int = typer.Option(4, "--concurrency", help="Concurrent load-test clients."),
+    distributed: bool = typer.Option(
+        False,
+        "--distributed",
+        help="Instead: PostgreSQL + Redis + 1 and 2 `reelproof worker` processes (needs the "
+        "redis-server and postgresql packages); replaces only that section of --out.",
+    ),
+    jobs: int = typer.Option(8, "--jobs", min=1, help="Full analyses per worker (--distributed)."),
 ) -> None:
     """Verification latency per stage on a 10-s 720p clip; API load and malformed-upload runs."""
+    if distributed:
+        from reelproof.eval.service_dist_bench import run_distributed_benchmark
+
+        report = run_distributed_benchmark(
+            out, jobs=jobs, load_seconds=load_seconds, concurrency=concurrency
+        )
+        typer.echo(f"wrote {report}")
+        return
     from reelproof.eval.service_bench import run_service_benchmark
 
     report = run_service_benchmark(out, load_seconds=load_seconds, concurrency=concurrency)
     typer.echo(f"wrote {report}")
+
+
+@eval_app.command("hostile")
+def eval_hostile_command(
+    out: Path = typer.Option(
+        Path("docs/benchmarks/hostile.md"), "--out", help="Markdown file to write."
+    ),
+    video: Path = typer.Option(
+        Path("data/video/bikes.mp4"), "--video", help="Real clip the corpus is made from."
+    ),
+    fixtures: Path | None = typer.Option(
+        None, "--fixtures", help="C2PA fixtures folder (default: ../shared/c2pa-fixtures if any)."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Every eighth case only (a smoke run)."),
+) -> None:
+    """Hostile files through every command and hostile requests through the API."""
+    from reelproof.eval.hostile_bench import run_hostile
+
+    if fixtures is None:
+        shared = Path("../shared/c2pa-fixtures")
+        fixtures = shared if shared.is_dir() else None
+    rows = run_hostile(out, video, fixtures, quick=quick)
+    failed = sum(not r.passed for r in rows)
+    typer.echo(f"{len(rows)} rows, {failed} not as expected; wrote {out}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @eval_app.command("provenance")

@@ -1,16 +1,25 @@
-"""``reelproof generate``: a watermarked, C2PA-signed clip from a prompt.
+"""``reelproof generate``: a watermarked, C2PA-signed clip from a prompt (and input media).
 
-Everything is checked (prompt, sizes, model folder, pipeline class, output path) before any
-weight is loaded or any step is run; the output appears only once signed and stored.
+Everything that needs no weights is checked first (prompt, inputs, frame count, model folder,
+pipeline class, output path); sizes that depend on the model's VAE are checked right after
+loading, before any denoising step. The output appears only once signed and stored.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from reelproof.service.cli.output import print_json
+
+if TYPE_CHECKING:
+    import torch
+
+    from reelproof.generator import PipelineProfile
+
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 def register(app: typer.Typer, name: str, help_text: str) -> None:
@@ -20,67 +29,84 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 def generate_command(
     prompt: str = typer.Argument(
         "",
-        help='What to show, e.g. "a red ball moving left on a '
-        'black background". Empty for image-only models (SVD).',
+        help='What to show, e.g. "a red ball moving left on a black background". Empty for '
+        "models conditioned on their inputs only (SVD).",
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Signed MP4 to write."),
     model: str = typer.Option(
         "default",
         "--model",
-        help="'default' (embedded model) or a local diffusers pipeline folder.",
+        help="'default' (embedded model) or a local diffusers video pipeline folder.",
     ),
-    frames: int = typer.Option(16, "--frames", help="Frames to generate."),
-    size: int = typer.Option(128, "--size", help="Frame side in pixels (square)."),
-    steps: int = typer.Option(20, "--steps", help="Denoising steps."),
+    frames: int | None = typer.Option(None, "--frames", help="Frames (default: the model's)."),
+    size: int | None = typer.Option(None, "--size", help="Square frame side in pixels."),
+    height: int | None = typer.Option(None, "--height", help="Frame height (overrides --size)."),
+    width: int | None = typer.Option(None, "--width", help="Frame width (overrides --size)."),
+    steps: int | None = typer.Option(None, "--steps", help="Denoising steps."),
     seed: int | None = typer.Option(None, "--seed", help="Noise seed (random if omitted)."),
-    image: Path | None = typer.Option(
-        None, "--image", help="Input image for image-to-video models."
+    image: Path | None = typer.Option(None, "--image", help="Input image (image-to-video)."),
+    video: Path | None = typer.Option(
+        None, "--video", help="Input clip (video-to-video); a signed one becomes the parent."
+    ),
+    last_image: Path | None = typer.Option(None, "--last-image", help="Last-frame image."),
+    extra_inputs: list[str] = typer.Option(
+        [], "--input", help="Further media by pipeline argument, NAME=FILE (e.g. mask=m.mp4)."
     ),
     guidance: float | None = typer.Option(None, "--guidance", help="Guidance scale."),
+    fps: float | None = typer.Option(None, "--fps", help="MP4 frame rate (default: family's)."),
+    dtype: str | None = typer.Option(
+        None, "--dtype", help="Load weights as float32, bfloat16 or float16 (diffusers folders)."
+    ),
+    vae_tiling: bool = typer.Option(False, "--vae-tiling", help="Decode in tiles and slices."),
+    cpu_offload: bool = typer.Option(
+        False, "--cpu-offload", help="Move each model to the GPU only while it runs."
+    ),
+    device: str | None = typer.Option(None, "--device", help="Run on this device (cuda, cpu)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Generate a clip: watermark every frame, encode MP4, sign C2PA, store the manifest."""
     from reelproof.core import InputError
     from reelproof.generator import loading, pipelines
+    from reelproof.generator.calls import check_output_path
+    from reelproof.generator.inputs import media_files
 
     prompt_or_none = prompt if prompt.strip() else None
+    height, width = height or size, width or size
     # Cheap checks first: a bad request never loads a model.
     folder = loading.resolve(model)
-    if image is not None and not image.is_file():
-        raise InputError(f"input image {image} does not exist")
-    if output.suffix.lower() != ".mp4":
-        raise InputError(f"output {output} must end in .mp4", hint="e.g. -o out.mp4")
-    if output.exists() and not overwrite:
-        raise InputError(f"{output} already exists", hint="choose another name or --overwrite")
-    if not output.parent.is_dir():
-        raise InputError(f"folder {output.parent} does not exist", hint="create it first")
-    from reelproof.generator import tinyvid
+    check_output_path(output, overwrite)
+    profile = _profile_in_folder(folder)
+    files = media_files(image, video, last_image, _named_inputs(extra_inputs), profile)
+    request = pipelines.Request(prompt_or_none, frozenset(files), frames, height, width, steps)
+    pipelines.check_request(profile, None, request)
+    _check_default_model(folder, prompt, frames, height, width)
+    from reelproof.generator.signing import default_watermarker
 
-    class_name = (
-        "TinyVideoPipeline"
-        if tinyvid.is_tinyvid_folder(folder)
-        else pipelines.pipeline_class_in_folder(folder)
-    )
-    kind = pipelines.kind_of(class_name)
-    pipelines.check_request(kind, prompt_or_none, image is not None, frames, size, size, steps)
-    if class_name == "TinyVideoPipeline":
-        tinyvid.check_request(tinyvid.config_in_folder(folder), prompt, frames, size, size)
-    from reelproof.watermark import RpSsConfig
-
-    tile = RpSsConfig().tile  # the default watermark's tile: smaller frames cannot carry it
-    if size < tile:
+    side = default_watermarker().min_side
+    if min(height or side, width or side) < side:
         raise InputError(
-            f"{size}x{size} is smaller than the {tile}-pixel watermark tile",
-            hint=f"use --size {tile} or more",
+            f"{width}x{height} is too small for the watermark (at least {side} px a side)",
+            hint=f"use --size {side} or more",
+        )
+    if dtype is not None and dtype not in DTYPES:
+        raise InputError(f"--dtype {dtype} is not one of {', '.join(DTYPES)}")
+    if cpu_offload and not loading.accelerator_available():
+        raise InputError(
+            "--cpu-offload needs an accelerator; without one every model already runs from "
+            "main memory",
+            hint="drop --cpu-offload, or run on a machine with a GPU",
         )
 
     from reelproof.generator import ResponsibleGenerator
 
-    gen = ResponsibleGenerator.from_pretrained(folder)
+    memory = loading.MemoryOptions(vae_tiling=vae_tiling, cpu_offload=cpu_offload, device=device)
+    gen = ResponsibleGenerator.from_pretrained(
+        folder, torch_dtype=_torch_dtype(dtype), memory=memory
+    )
     result = gen.generate(
-        prompt_or_none, output, image=image, num_frames=frames, height=size, width=size,
-        num_inference_steps=steps, seed=seed, guidance_scale=guidance,
+        prompt_or_none, output, inputs=files, num_frames=frames, height=height, width=width,
+        num_inference_steps=steps, seed=seed, guidance_scale=guidance, fps=fps,
         show_progress=not as_json, overwrite=overwrite,
     )  # fmt: skip
     if as_json:
@@ -96,3 +122,48 @@ def generate_command(
         f"encode {t.encode_s:.2f}s, sign {t.sign_s:.2f}s, store {t.store_s:.2f}s "
         f"(seed {result.seed})"
     )
+
+
+def _profile_in_folder(folder: Path) -> PipelineProfile:
+    """How the folder's pipeline class is driven, read from its code (no weights loaded)."""
+    from reelproof.generator import discovery, pipelines, tinyvid
+
+    if tinyvid.is_tinyvid_folder(folder):
+        return pipelines.profile(tinyvid.TinyVideoPipeline)
+    class_name = discovery.pipeline_class_in_folder(folder)
+    return pipelines.profile(discovery.diffusers_class(class_name))
+
+
+def _check_default_model(
+    folder: Path, prompt: str, frames: int | None, height: int | None, width: int | None
+) -> None:
+    """The embedded model's own rules (vocabulary, sizes), from its marker file alone."""
+    from reelproof.generator import tinyvid
+
+    if tinyvid.is_tinyvid_folder(folder):
+        cfg = tinyvid.config_in_folder(folder)
+        tinyvid.check_prompt_and_size(cfg, prompt, frames or 16, height or 128, width or 128)
+
+
+def _named_inputs(pairs: list[str]) -> dict[str, Path]:
+    """``NAME=FILE`` pairs of ``--input``."""
+    from reelproof.core import InputError
+
+    named: dict[str, Path] = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--input {pair!r} is not NAME=FILE", hint="e.g. --input mask=m.mp4")
+        named[name] = Path(path)
+    return named
+
+
+def _torch_dtype(name: str | None) -> torch.dtype | None:
+    if name is None:
+        return None
+    import torch
+
+    dtypes: dict[str, torch.dtype] = {
+        "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
+    }  # fmt: skip
+    return dtypes[name]

@@ -20,6 +20,9 @@ GROUPS: dict[str, str] = {
     "detector": "Train, evaluate and run the synthetic-video classifier.",
     "eval": "Run the reproducible benchmarks and write docs/benchmarks/.",
     "serve": "Run the moderation API server.",
+    "worker": "Run a Celery analysis worker for the distributed API (needs REELPROOF_BROKER_URL).",
+    "db": "The service database: apply its migrations.",
+    "scan": "Verify every clip under folders into a JSONL file (and an HTML index); resumable.",
     "demo": "Run the end-to-end demo on the embedded default.",
 }
 

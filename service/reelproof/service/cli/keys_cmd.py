@@ -37,7 +37,7 @@ def create_api_key_command(
 
     settings = ServiceSettings(**({"data_dir": Path(data_dir)} if data_dir else {}))  # type: ignore[arg-type]
     settings.ensure_dirs()
-    secret, key = ServiceDB(settings.db_path).create_api_key(
+    secret, key = ServiceDB(settings.db_url).create_api_key(
         name, rate or settings.default_rate_per_minute
     )
     if as_json:
@@ -66,7 +66,13 @@ def init_dev_command(
     force: bool = typer.Option(False, "--force", help="Replace a PKI already in DIRECTORY."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Make a throwaway C2PA root, intermediate and signing certificate, marked DEV ONLY."""
+    """Make a throwaway C2PA root, intermediate and signing certificate, marked DEV ONLY.
+
+    The signing certificate follows the C2PA trust-list profile (digitalSignature; the C2PA
+    claim-signing EKU with documentSigning and emailProtection), so other validators read the
+    files it signs as intact but untrusted. Certificates made before this profile are refused
+    by a stock c2pa.Reader: re-run with --force.
+    """
     from reelproof.provenance import init_dev_pki
 
     pki = init_dev_pki(directory, overwrite=force)

@@ -21,7 +21,9 @@ def register(app: typer.Typer, name: str, help_text: str) -> None:
 
 
 def sign_command(
-    clip: Path = typer.Argument(..., help="Clip to sign (MP4, MOV, M4V or AVI)."),
+    clip: Path = typer.Argument(
+        ..., help="File to sign: video (MP4, MOV, M4V, AVI) or still (JPEG, PNG, WebP, HEIC, AVIF)."
+    ),
     out: Path = typer.Argument(..., help="Signed file to write (atomically; may equal CLIP)."),
     cert: Path = typer.Option(
         ..., "--cert", help="PEM chain: signing certificate then intermediates."
@@ -42,8 +44,8 @@ def sign_command(
     """Embed a signed C2PA manifest (c2pa.created, trainedAlgorithmicMedia, soft binding)."""
     from reelproof.provenance import (
         ManifestSpec,
-        SqliteManifestStore,
         load_signer,
+        open_manifest_store,
         record_signing,
         sign,
     )
@@ -58,7 +60,7 @@ def sign_command(
     result = sign(clip, out, spec, signer)
     stored = None
     if store and result.watermark_id is not None:
-        stored = record_signing(SqliteManifestStore(), result)
+        stored = record_signing(open_manifest_store(), result)
     if as_json:
         body = result.to_dict()
         body["stored"] = stored is not None
@@ -88,7 +90,9 @@ def _trust(anchors: list[Path] | None, ekus: Path | None, dev: bool) -> TrustCon
 
 @provenance_app.command("verify")
 def verify_command(
-    clip: Path = typer.Argument(..., help="Clip to verify."),
+    clip: Path = typer.Argument(
+        ..., help="File to verify: video or still (the format is read from its bytes)."
+    ),
     trust: list[Path] | None = typer.Option(
         None,
         "--trust",
@@ -98,13 +102,24 @@ def verify_command(
         None, "--ekus", help="File of allowed EKU OIDs, one per line."
     ),
     dev: bool = typer.Option(False, "--trust-dev", help="Also trust the local development root."),
+    fragments: list[Path] | None = typer.Option(
+        None,
+        "--fragment",
+        help="A media fragment (.m4s) of the fragmented MP4 whose init segment is CLIP "
+        "(repeatable; without them an init segment cannot hash-match).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Verify embedded C2PA credentials: trusted, valid_untrusted, invalid or absent."""
+    """Verify embedded C2PA credentials: trusted, valid_untrusted, invalid or absent.
+
+    When something fails, the finding says whether the content was altered after signing, the
+    credentials cannot be relied on (certificate, timestamp, unreadable manifest), or only an
+    ingredient has a problem.
+    """
     from reelproof.provenance import verify
     from reelproof.service.cli.output import print_json
 
-    report = verify(clip, _trust(trust, ekus, dev))
+    report = verify(clip, _trust(trust, ekus, dev), fragments=fragments or ())
     if as_json:
         print_json(report.to_dict())
         return
@@ -117,15 +132,17 @@ def recover_command(
     watermark_id: str = typer.Option(..., "--watermark-id", help="Id decoded from the watermark."),
     trust: list[Path] | None = typer.Option(None, "--trust", help="PEM file of trust anchors."),
     dev: bool = typer.Option(False, "--trust-dev", help="Also trust the local development root."),
-    store_path: Path | None = typer.Option(None, "--store", help="Manifest store (SQLite file)."),
+    store_path: str | None = typer.Option(
+        None, "--store", help="Manifest store: SQLite file or database URL."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Look a watermark id up in the manifest store and judge the stored manifest."""
-    from reelproof.provenance import SqliteManifestStore, recover_from_store
-    from reelproof.service.cli.output import print_json
+    from reelproof.provenance import open_manifest_store, recover_from_store
+    from reelproof.service.cli.output import clean, print_json
 
     found = recover_from_store(
-        clip, watermark_id, SqliteManifestStore(store_path), _trust(trust, None, dev)
+        clip, watermark_id, open_manifest_store(store_path), _trust(trust, None, dev)
     )
     if as_json:
         print_json(
@@ -133,46 +150,54 @@ def recover_command(
         )
         return
     if found is None:
-        typer.echo(f"no manifest stored under watermark id {watermark_id}")
+        typer.echo(f"no manifest stored under watermark id {clean(watermark_id)}")
         return
-    typer.echo(found.status)
+    typer.echo(clean(found.status))
     for line in found.statements:
-        typer.echo(f"  - {line}")
+        typer.echo(f"  - {clean(line)}")
 
 
 def _print_report(report: ProvenanceReport) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from reelproof.service.cli.output import plain
 
     console = Console()
     colour = {"trusted": "green", "valid_untrusted": "yellow", "invalid": "red"}.get(
         report.state, "white"
     )
-    console.print(f"[bold {colour}]{report.state}[/]  {report.summary}")
+    console.print(Text.assemble(plain(report.state, f"bold {colour}"), "  ", plain(report.summary)))
+    for finding in report.findings:
+        kind = plain(finding.kind.replace("_", " "), "bold")
+        detail = plain(f"{finding.sentence} ({', '.join(finding.codes)})")
+        console.print(Text.assemble("  ", kind, ": ", detail))
     table = Table(show_header=False, title_justify="left")
+    if report.mime:
+        table.add_row("format", plain(report.mime))
     if report.signer is not None:
-        dev = "  [red](DEV ONLY certificate)[/]" if report.signer.is_dev else ""
-        table.add_row("signer", f"{report.signer.subject}{dev}")
-        table.add_row("issuer", report.signer.issuer or "?")
-    table.add_row("signing time", report.signing_time or "not established (no trusted timestamp)")
+        dev = plain("  (DEV ONLY certificate)", "red") if report.signer.is_dev else ""
+        table.add_row("signer", Text.assemble(plain(report.signer.subject), dev))
+        table.add_row("issuer", plain(report.signer.issuer or "?"))
+    table.add_row(
+        "signing time", plain(report.signing_time or "not established (no trusted timestamp)")
+    )
     if report.digital_source_type:
-        table.add_row("source type", report.digital_source_type.rsplit("/", 1)[-1])
+        table.add_row("source type", plain(report.digital_source_type.rsplit("/", 1)[-1]))
     if report.generator is not None:
-        table.add_row("generator", f"{report.generator.name} {report.generator.version}")
+        table.add_row("generator", plain(f"{report.generator.name} {report.generator.version}"))
     for action in report.actions:
-        table.add_row(
-            "action",
-            action.action + (f" ({action.software_agent})" if action.software_agent else ""),
-        )
+        agent = f" ({action.software_agent})" if action.software_agent else ""
+        table.add_row("action", plain(action.action + agent))
     for binding in report.soft_bindings:
-        table.add_row("soft binding", f"{binding.alg}: {binding.value}")
+        table.add_row("soft binding", plain(f"{binding.alg}: {binding.value}"))
     for ingredient in report.ingredients:
-        table.add_row(
-            "ingredient", f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}"
-        )
+        found = f" ({ingredient.failure.replace('_', ' ')})" if ingredient.failure else ""
+        line = f"{ingredient.relationship}: {ingredient.title} -> {ingredient.state}{found}"
+        table.add_row("ingredient", plain(line))
     console.print(table)
     for code in report.codes:
         if code.kind != "success":
-            console.print(
-                f"  [{'red' if code.kind == 'failure' else 'dim'}]{code.code}[/]: {code.sentence}"
-            )
+            style = "red" if code.kind == "failure" else "dim"
+            console.print(Text.assemble("  ", plain(code.code, style), ": ", plain(code.sentence)))

@@ -29,6 +29,7 @@ def serve_command(
     import uvicorn
 
     from reelproof.service.api.app import create_app
+    from reelproof.service.api.http import ProblemH11Protocol
     from reelproof.service.api.settings import ServiceSettings
 
     overrides: dict[str, object] = {}
@@ -43,4 +44,19 @@ def serve_command(
     typer.echo(
         f"ReelProof API on http://{host}:{port}/  (docs at /docs, data in {settings.data_dir})"
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    if settings.distributed:
+        from reelproof.provenance import redact_location
+
+        broker = redact_location(str(settings.broker_url))
+        typer.echo(
+            f"analyses go to `reelproof worker` processes through {broker}; "
+            f"jobs in {redact_location(settings.db_url)}"
+        )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        http=ProblemH11Protocol,
+    )
