@@ -33,8 +33,10 @@ def pattern_for(
     tile = synthesize_tile(layout, coded, config.pilot_weight)
     hb, wb = -(-height // _BLOCK), -(-width // _BLOCK)
     reps = (-(-hb * _BLOCK // size), -(-wb * _BLOCK // size))
-    full = np.tile(tile, reps)[: hb * _BLOCK, : wb * _BLOCK]
-    fixed = np.rint(np.clip(full, -5.0, 5.0) * _PATTERN_Q).astype(np.int16)
+    # Quantise one tile, then repeat it: the same values as quantising the repeated tile,
+    # without full-size float64 temporaries (1.2 GB for a 50-MP still).
+    quantised = np.rint(np.clip(tile, -5.0, 5.0) * _PATTERN_Q).astype(np.int16)
+    fixed = np.ascontiguousarray(np.tile(quantised, reps)[: hb * _BLOCK, : wb * _BLOCK])
     fixed.flags.writeable = False
     return fixed.reshape(hb, _BLOCK, wb * _BLOCK)
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from reelproof.core.clip import FrameArray
 from reelproof.watermark.keys import Keyring
 from reelproof.watermark.reading import WatermarkReading
 from reelproof.watermark.rpss import RpSsConfig, StreamDetector
@@ -139,15 +138,4 @@ def detect_file(
         planes.close()  # a generator: closing it releases the decoder
     if detector is None:  # unreachable: iter_luma raises when nothing decodes
         detector = StreamDetector(ring.keys, config or RpSsConfig(), budget)
-    return detector.reading()
-
-
-def detect_frames(
-    frames: FrameArray, keyring: Keyring | None = None, config: RpSsConfig | None = None
-) -> WatermarkReading:
-    """Look for the rp-ss mark of every key in ``keyring`` in decoded frames (a still image is
-    one (1, H, W, 3) uint8 frame). The p-value is corrected for the number of keys."""
-    ring = keyring if keyring is not None else Keyring.default()
-    detector = StreamDetector(ring.keys, config or RpSsConfig(), len(frames))
-    detector.update(frames)
     return detector.reading()

@@ -345,7 +345,7 @@ class RpSsWatermarker(Watermarker):
         if min(height, width) < MIN_SIDE:
             raise InputError(
                 f"{width}x{height} frames are too small for rp-ss (at least {MIN_SIDE} px a side)",
-                hint=f"mark the video at {MIN_SIDE}x{MIN_SIDE} or more",
+                hint=f"mark videos or pictures of {MIN_SIDE}x{MIN_SIDE} pixels or more",
             )
         return pattern_for(self.key, self.config, payload.to_hex(), height, width)
 
