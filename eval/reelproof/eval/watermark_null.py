@@ -1,18 +1,19 @@
 """The large false-positive check of ``reelproof eval watermark`` (issue 20).
 
 Unmarked material (the real footage of ``make data`` and every clip of the shared real and
-AI-generated folders) is cut into 8-frame segments overlapping by half; each segment is read as it is, as an
-off-centre crop, as a small crop of 64-96 px, rescaled, turned and squeezed, each time by the
-complete rp-ss
-detector (every tile size, the key-independent lattice search and its candidates, every shift,
-flip and look), exactly as ``detect`` would. A detection at the reported threshold on any of
-them is a false positive.
+AI-generated folders) is cut into 8-frame segments overlapping by half; each segment is read as
+it is, as an off-centre crop, as a small crop of 64-96 px and rescaled, each time by the
+complete rp-ss detector (every tile size, the key-independent lattice search and its
+candidates, every shift, flip and look), exactly as ``detect`` would. Unmarked stills (real
+photos, transformed, and the 51-MP HEIC fixture through every path of the bounded analysis of
+large pictures) are read as ``detect_still`` reads them. A detection at the reported threshold
+on any of them is a false positive.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from reelproof.eval import metrics
-from reelproof.watermark import WatermarkKey
-from reelproof.watermark.rpss import RpSsConfig, StreamDetector, fixed_hypothesis_z, z_threshold
+from reelproof.watermark import Keyring, WatermarkKey, WatermarkReading, detect_frames
+from reelproof.watermark.rpss import (
+    RpSsConfig,
+    StreamDetector,
+    fixed_hypothesis_z,
+    n_looks,
+    z_threshold,
+)
 
 SEGMENT = 8
 HOP = 4  # segments overlap by half: more trials from the same footage, each a distinct input
@@ -56,7 +63,8 @@ def null_materials(data: Path, shared: Path) -> list[tuple[str, Path]]:
 def _variants(
     frames: npt.NDArray[np.uint8], index: int
 ) -> Iterator[tuple[str, npt.NDArray[np.uint8]]]:
-    """The segment as it is, an off-centre 60 % crop, a small crop and a rescaled copy."""
+    """The segment as it is, an off-centre crop (77 % a side), a small crop, a rescaled copy,
+    a copy turned by 3 degrees (black corners) and one squeezed to 3/4 of its width."""
     import cv2
 
     height, width = frames.shape[1:3]
@@ -82,6 +90,18 @@ def _variants(
         yield (
             "rescaled (0.5, 0.75, 1.5x)",
             np.stack([cv2.resize(f, size, interpolation=inter) for f in frames]),
+        )
+    if min(height, width) >= 128:
+        angle = 3.0 if index % 2 else -3.0
+        matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
+        yield (
+            "turned +-3 degrees",
+            np.stack([cv2.warpAffine(f, matrix, (width, height)) for f in frames]),
+        )
+        narrow = (max(64, round(width * 0.75)), height)
+        yield (
+            "squeezed to 3/4 width",
+            np.stack([cv2.resize(f, narrow, interpolation=cv2.INTER_AREA) for f in frames]),
         )
 
 
@@ -129,15 +149,27 @@ def _trial(
     detector = StreamDetector([key], config, max_frames=SEGMENT)
     detector.update(np.ascontiguousarray(picture))
     reading = detector.reading()
+    if _count(result, label, variant, reading, log, path):
+        fixed = fixed_hypothesis_z(detector.acc, detector.layouts[0])
+        if fixed is not None:
+            result.fixed_z.append(fixed)
+
+
+def _count(
+    result: NullResult,
+    label: str,
+    variant: str,
+    reading: WatermarkReading,
+    log: Callable[[str], None],
+    path: Path,
+) -> bool:
+    """Add one reading to the counts; False when it was not evaluable (not a trial)."""
     if not reading.evaluable:
         result.not_evaluable += 1
-        return
+        return False
     result.trials += 1
     result.hypotheses = max(result.hypotheses, reading.hypotheses)
     result.max_z.append(float(reading.z))
-    fixed = fixed_hypothesis_z(detector.acc, detector.layouts[0])
-    if fixed is not None:
-        result.fixed_z.append(fixed)
     for table, name in ((result.by_material, label), (result.by_variant, variant)):
         counts = table.setdefault(name, [0, 0])
         counts[0] += 1
@@ -145,6 +177,35 @@ def _trial(
     if reading.detected:
         result.detections += 1
         log(f"FALSE POSITIVE: {path.name} {variant} z={reading.z:.2f} p={reading.p_value:.3g}")
+    return True
+
+
+def run_still_trials(
+    result: NullResult,
+    stills: Sequence[tuple[str, Path]],
+    large: Path | None,
+    log: Callable[[str], None],
+) -> None:
+    """Unmarked stills read as ``reelproof watermark detect`` reads them (``detect_frames``):
+    photos as they are and transformed, and the large HEIC through every path of the bounded
+    analysis (full decode, half-size decode, crops of several sizes). Counted in ``result``."""
+    import time
+
+    from reelproof.core.io import decode_still
+    from reelproof.eval.watermark_stills import large_variants, still_variants
+
+    started = time.perf_counter()
+    ring = Keyring([WatermarkKey.demo()])
+    for index, (label, path) in enumerate(stills):
+        picture = decode_still(path)[0]
+        for variant, frame in still_variants(picture, index):
+            _count(result, label, variant, detect_frames(frame[None], ring), log, path)
+    if large is not None and large.is_file():
+        for variant, frame, shrunk in large_variants(large):
+            reading = detect_frames(frame[None], ring, shrunk=shrunk)
+            _count(result, "51-MP HEIC fixture", variant, reading, log, large)
+            log(f"null {variant}: z={reading.z:.2f}")
+    result.seconds += time.perf_counter() - started
 
 
 def null_section(result: NullResult) -> list[str]:
@@ -157,9 +218,11 @@ def null_section(result: NullResult) -> list[str]:
         f"**{result.trials:,} unmarked trials, {result.detections} detections** at the reported "
         f"threshold (corrected p < {config.p_threshold:g}, i.e. z > {threshold:.2f} for "
         f"{result.hypotheses:,} hypotheses: shifts x sub-pixel offsets x flips x geometries, "
-        "listed and measured, of both tile sizes x looks). Each trial is an 8-frame segment read "
-        "by the complete default detector with the demo key "
-        f"({result.not_evaluable} flat segments were not evaluable and are not counted). 95 % "
+        "listed and measured, of both tile sizes x looks). A video trial is an 8-frame segment "
+        "read by the complete default detector with the demo key; a still trial is one picture "
+        "read as `reelproof watermark detect` reads it (fewer looks, so fewer hypotheses and a "
+        f"lower threshold: z > {z_threshold(config.p_threshold, _still_hypotheses(result)):.2f})"
+        f". {result.not_evaluable} flat inputs were not evaluable and are not counted. 95 % "
         f"upper bound on the per-trial false-positive rate: {upper:.1e}. Run time: "
         f"{result.seconds / 60:.1f} min.\n",
     ]
@@ -183,6 +246,11 @@ def null_section(result: NullResult) -> list[str]:
             lines.append(f"| {name} | {trials:,} | {hits} |")
         lines.append("")
     return lines
+
+
+def _still_hypotheses(result: NullResult) -> int:
+    """Hypotheses of a one-frame reading: a segment's, with one frame's looks."""
+    return max(1, result.hypotheses * n_looks(1) // n_looks(SEGMENT))
 
 
 def _typical_max(hypotheses: int) -> float:
