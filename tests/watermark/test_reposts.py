@@ -72,3 +72,41 @@ def test_unmarked_reposts_stay_unmarked(bikes_frames: np.ndarray) -> None:
     for case in ("letterbox_80", "pip_60", "rotate_1"):
         reading = create_watermarker("rp-ss").detect(create_attack(case)(clip).frames)
         assert not reading.detected and reading.payload is None, case
+
+
+@pytest.fixture(scope="module")
+def marked_wide(bikes_frames: np.ndarray) -> Clip:
+    """8 frames of bikes upscaled to 1280x544 (large tile) and marked: room for a 2.5x zoom."""
+    import cv2
+
+    wide = np.stack(
+        [cv2.resize(f, (1280, 544), interpolation=cv2.INTER_CUBIC) for f in bikes_frames[:8]]
+    )
+    marked = create_watermarker("rp-ss").embed(np.ascontiguousarray(wide), PAYLOAD)
+    return Clip(frames=marked, fps=Fraction(25))
+
+
+@pytest.mark.parametrize(
+    ("case", "scale", "angle", "aspect", "flipped"),
+    [
+        ("scale_0.4", 0.4, 0.0, 1.0, False),
+        ("zoom_2.5", 2.5, 0.0, 1.0, False),
+        ("squeeze_4:3", 0.866, 0.0, 0.75, False),  # scale: geometric mean of 0.75 and 1
+        ("vertical_9:16", 1.78, 0.0, 1.0, False),
+        ("rotate_5", 1.0, 5.0, 1.0, False),
+        ("hflip", 1.0, 0.0, 1.0, True),
+        ("offset_crop", 1.0, 0.0, 1.0, False),
+        ("pillarbox", 0.9, 0.0, 1.0, False),
+    ],
+)
+def test_every_reposting_geometry_is_measured_and_read(
+    marked_wide: Clip, case: str, scale: float, angle: float, aspect: float, flipped: bool
+) -> None:
+    """The rest of issue 20's range: scale 0.4-2.5x, squeeze, 9:16 crop and upscale, +-5
+    degrees, mirror, off-grid crop and pillarbox, each read with its measured geometry."""
+    reading = create_watermarker("rp-ss").detect(create_attack(case)(marked_wide).frames)
+    assert reading.detected and reading.payload == PAYLOAD.to_hex(), case
+    assert abs(reading.scale / scale - 1.0) < 0.02, reading.scale
+    assert abs(abs(reading.angle) - angle) < 0.3, reading.angle
+    assert abs(reading.aspect - aspect) < 0.02, reading.aspect
+    assert reading.flipped is flipped
