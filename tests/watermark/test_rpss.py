@@ -124,7 +124,9 @@ def test_survives_geometry(marked_bikes: np.ndarray, attack: str) -> None:
     assert reading.flipped == (attack == "hflip")
 
 
-def test_optional_rotation_search_finds_a_rotated_clip(marked_bikes: np.ndarray) -> None:
+def test_rotation_is_measured_and_the_optional_grid_still_finds_it(
+    marked_bikes: np.ndarray,
+) -> None:
     import cv2
 
     matrix = cv2.getRotationMatrix2D((320.0, 136.0), 1.6, 1.0)
@@ -134,9 +136,13 @@ def test_optional_rotation_search_finds_a_rotated_clip(marked_bikes: np.ndarray)
             for f in marked_bikes[:4]
         ]
     )
-    assert not create_watermarker("rp-ss").detect(frames).payload
+    # Listed hypotheses alone (no synchronisation) miss it; the synchronisation measures it.
+    assert not create_watermarker("rp-ss", sync=False).detect(frames).payload
+    measured = create_watermarker("rp-ss").detect(frames)
+    assert measured.detected and measured.payload == PAYLOAD.to_hex()
+    assert abs(abs(measured.angle) - 1.6) <= 0.1
     grid = tuple(a / 4 for a in range(-8, 9) if a)
-    reading = create_watermarker("rp-ss", angles=grid).detect(frames)
+    reading = create_watermarker("rp-ss", angles=grid, sync=False).detect(frames)
     assert reading.detected and reading.payload == PAYLOAD.to_hex()
     assert abs(reading.angle - 1.5) <= 0.25 or abs(reading.angle + 1.5) <= 0.25
 
@@ -148,7 +154,9 @@ def test_detects_a_clip_rescaled_to_two_thirds(marked_bikes: np.ndarray) -> None
         [cv2.resize(f, (426, 180), interpolation=cv2.INTER_AREA) for f in marked_bikes[:8]]
     )
     reading = create_watermarker("rp-ss").detect(frames)
-    assert reading.detected and abs(reading.scale - 2 / 3) < 1e-6
+    # 640x272 -> 426x180 is 0.666 across and 0.662 down: the measured scale lies in between.
+    assert reading.detected and reading.payload == PAYLOAD.to_hex()
+    assert 180 / 272 - 1e-3 < reading.scale < 426 / 640 + 1e-3
 
 
 @pytest.mark.parametrize(
@@ -158,8 +166,13 @@ def test_detects_a_clip_rescaled_to_two_thirds(marked_bikes: np.ndarray) -> None
         ("flat grey", np.full((6, 256, 256, 3), 128, np.uint8), False),
         (
             "tiny",
-            np.random.default_rng(0).integers(0, 256, (6, 100, 100, 3), dtype=np.uint8),
+            np.random.default_rng(0).integers(0, 256, (6, 48, 48, 3), dtype=np.uint8),
             False,
+        ),
+        (
+            "small",
+            np.random.default_rng(0).integers(0, 256, (6, 100, 100, 3), dtype=np.uint8),
+            True,
         ),
         (
             "single frame",

@@ -61,7 +61,7 @@ def transcode(clip: Clip, codec: str = "libx264", crf: int = 23, preset: str = "
 
     Args:
         clip: input clip.
-        codec: "libx264", "libx265" or "libvpx-vp9".
+        codec: "libx264", "libx265", "libvpx-vp9" or "libsvtav1" (AV1).
         crf: constant rate factor.
         preset: x264/x265 preset (ignored by VP9, which runs at ``deadline=good, cpu-used=4``).
     """
@@ -82,6 +82,11 @@ def transcode(clip: Clip, codec: str = "libx264", crf: int = 23, preset: str = "
             "cpu-used": "4",
             "threads": "1",
         }
+    elif codec == "libsvtav1":
+        # SVT-AV1 preset 8 (a platform's speed/quality middle); lp=1: one thread. SVT_LOG=1
+        # keeps its banner (a dozen lines per encode) off stderr unless the user asks for it.
+        os.environ.setdefault("SVT_LOG", "1")
+        options = {"crf": str(crf), "preset": "8", "svtav1-params": "lp=1"}
     elif codec == "libx265":
         options = {
             "crf": str(crf),
@@ -298,3 +303,10 @@ _ATTACKS: dict[str, tuple[Attack, str]] = {
 
 for _name, (_fn, _doc) in _ATTACKS.items():
     _register(_name, _fn, _doc)
+
+# The re-posting transforms (letterbox, picture-in-picture, ...) register as attacks too.
+from reelproof.eval.reposts import REPOSTS  # noqa: E402  (needs the registry above)
+
+for _name, (_fn, _doc) in REPOSTS.items():
+    if _name not in _ATTACKS:
+        _register(_name, _fn, _doc)

@@ -13,16 +13,18 @@ from reelproof.watermark.base import (
     create_watermarker,
     list_watermarkers,
 )
-from reelproof.watermark.files import detect_file, detect_frames
+from reelproof.watermark.files import detect_file
 from reelproof.watermark.keys import DEMO_KEY_ID, Keyring, WatermarkKey
 from reelproof.watermark.reading import WatermarkReading
 from reelproof.watermark.rpss import RpSsConfig, RpSsWatermarker, StreamDetector
+from reelproof.watermark.stills import MarkedStill, detect_frames, detect_still, embed_still
 
 __all__ = [
     "DEMO_KEY_ID",
     "WATERMARKERS",
     "FrameSource",
     "Keyring",
+    "MarkedStill",
     "RpSsConfig",
     "RpSsWatermarker",
     "StreamDetector",
@@ -32,5 +34,7 @@ __all__ = [
     "create_watermarker",
     "detect_file",
     "detect_frames",
+    "detect_still",
+    "embed_still",
     "list_watermarkers",
 ]

@@ -29,7 +29,8 @@ class WatermarkReading(Result):
         flipped: True when the best hypothesis is a horizontally mirrored clip.
         hypotheses: number of hypotheses the p-value is corrected for.
         bit_reliability: mean |log-likelihood ratio| of the payload bins at the best hypothesis.
-        angle: rotation in degrees of the best hypothesis (0 unless rotations are searched).
+        angle: rotation in degrees of the best hypothesis (measured by the synchronisation).
+        aspect: horizontal over vertical scale of the best hypothesis (1: not squeezed).
     """
 
     schema: ClassVar[str] = "watermark_reading"
@@ -50,6 +51,7 @@ class WatermarkReading(Result):
     hypotheses: int = 0
     bit_reliability: float | None = None
     angle: float = 0.0
+    aspect: float = 1.0
 
     @classmethod
     def not_evaluable(

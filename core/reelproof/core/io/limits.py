@@ -7,7 +7,7 @@ from dataclasses import dataclass
 #: Containers ReelProof opens, by the label ``probe`` reports (chosen from the file's bytes).
 ALLOWED_CONTAINERS: tuple[str, ...] = ("mp4", "mov", "m4v", "mkv", "webm", "avi")
 
-#: Video codecs (FFmpeg decoder names) ReelProof decodes.
+#: Video codecs (FFmpeg codec names, whichever decoder library serves them) ReelProof decodes.
 ALLOWED_VIDEO_CODECS: tuple[str, ...] = (
     "h264",
     "hevc",
@@ -36,7 +36,8 @@ class MediaLimits:
         max_streams: streams of any kind in the container (a file with thousands of streams
             is an attack on the demuxer, not a video).
         allowed_containers: container labels accepted (see ``ALLOWED_CONTAINERS``).
-        allowed_video_codecs: FFmpeg decoder names accepted.
+        allowed_video_codecs: FFmpeg codec names accepted (``av1``, not the ``libdav1d``
+            decoder that reads it).
         max_file_bytes: size of the file on disk.
         decode_timeout_s: wall-clock bound on reading one file from open to last frame.
         max_clip_bytes: bound on the RGB frames ``read_clip`` may hold in memory at once;

@@ -33,7 +33,7 @@ class MediaInfo(Result):
     Attributes:
         path: the file, as given.
         container: container label from the file's bytes (mp4, mov, m4v, mkv, webm, avi).
-        codec: FFmpeg name of the video codec (h264, hevc, ...).
+        codec: FFmpeg name of the video codec (h264, hevc, av1, ...), not of its decoder.
         pixel_format: decoder pixel format (yuv420p, ...), None if the header does not say.
         width: frame width in pixels as ReelProof's reader yields it (before rotation).
         height: frame height in pixels, likewise.
@@ -169,7 +169,7 @@ def _describe(
             f"of {limits.max_pixels_per_frame:,} pixels",
             hint="downscale the video or raise MediaLimits.max_pixels_per_frame",
         )
-    codec = cc.name
+    codec = codec_name(cc)
     if codec not in limits.allowed_video_codecs:
         raise UnsupportedMediaError(
             f"{name}: the {codec} video codec is not on the allow-list",
@@ -224,6 +224,17 @@ def _describe(
         streams=n_streams,
     )
     return stream, info
+
+
+def codec_name(codec_context: Any) -> str:
+    """The codec's own name (``av1``, ``vp9``, ``hevc``), whichever decoder FFmpeg picked.
+
+    ``codec_context.name`` names the decoder, which for some codecs is a library wrapper
+    (``libdav1d`` decodes AV1): the allow-list is about the bitstream format, not the library.
+    """
+    codec = getattr(codec_context, "codec", None)
+    canonical = getattr(codec, "canonical_name", None)
+    return str(canonical or codec_context.name)
 
 
 def _video_stream(container: Any, name: str) -> Any:

@@ -1,0 +1,89 @@
+"""Small clips (from 64 px), the key-independent synchronisation, file reading from the luma
+plane, and the sequential stopping rule."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelproof.core import Clip
+from reelproof.core.errors import InputError
+from reelproof.watermark import Keyring, WatermarkKey, create_watermarker, detect_file
+from reelproof.watermark.accumulate import FoldAccumulator
+from reelproof.watermark.rpss import RpSsConfig, futility_boundary, z_threshold
+from reelproof.watermark.sync import synchronise
+
+from .conftest import PAYLOAD
+
+
+def test_min_side_is_64_and_smaller_frames_are_refused() -> None:
+    wm = create_watermarker("rp-ss")
+    assert wm.min_side == 64
+    with pytest.raises(InputError, match="64"):
+        wm.embed(np.zeros((1, 48, 96, 3), np.uint8), PAYLOAD)
+    assert wm.embed(np.full((1, 64, 64, 3), 128, np.uint8), PAYLOAD).shape == (1, 64, 64, 3)
+
+
+def test_a_64px_clip_is_marked_and_read(bikes_mp4: Path) -> None:
+    from reelproof.core.io import read_clip
+
+    frames = read_clip(bikes_mp4, max_frames=96).frames
+    small = np.ascontiguousarray(frames[:, 100:164, 300:364])  # 64x64 of real footage
+    reading = create_watermarker("rp-ss").detect(create_watermarker("rp-ss").embed(small, PAYLOAD))
+    assert reading.detected and reading.payload == PAYLOAD.to_hex()
+
+
+def test_synchronisation_measures_the_scale_whichever_key_marked_the_clip(
+    bikes_frames: np.ndarray,
+) -> None:
+    """The lattice search never reads a key (the frequencies it looks for are every key's), so
+    clips marked with different keys give the same measured geometry."""
+    import cv2
+
+    from reelproof.watermark.geometry import Geometry
+
+    config = RpSsConfig()
+    measured = []
+    for key in (
+        WatermarkKey.demo(),
+        WatermarkKey.from_secret(b"another key, 32 bytes long!!!!"[:32]),
+    ):
+        marked = create_watermarker("rp-ss", key=key).embed(bikes_frames[:4], PAYLOAD)
+        acc = FoldAccumulator(config)
+        for frame in marked:
+            acc.add_frame(cv2.resize(frame, (448, 190), interpolation=cv2.INTER_AREA))
+        assert acc.whitened is not None
+        lattices = synchronise(acc.whitened, acc.factor, config)
+        assert lattices
+        measured.append(Geometry.from_reciprocal(lattices[0][1], acc.factor, 64, 0.0).scale)
+    assert all(abs(s - 0.7) < 0.005 for s in measured), measured
+
+
+def test_file_detection_reads_the_luma_plane(tmp_path: Path, marked_bikes: np.ndarray) -> None:
+    from reelproof.core.io import write_clip
+
+    path = write_clip(Clip(frames=marked_bikes[:12], fps=Fraction(25)), tmp_path / "m.mp4", crf=18)
+    from_file = detect_file(path, keyring=Keyring([WatermarkKey.demo()]))
+    assert from_file.detected and from_file.payload == PAYLOAD.to_hex()
+    assert from_file.frames_used == 1  # settled on the first folded frame
+
+
+def test_sequential_boundary_keeps_its_error_bound() -> None:
+    """Simulated marks of the weakest strength the budget can reveal: the boundary gives up on
+    at most beta of them (Ville's inequality), while a stronger boundary would lose many."""
+    budget, beta = 64, 0.05
+    needed = z_threshold(1e-6, 2_000_000)
+    mu = needed / math.sqrt(budget)  # the weakest mark the budget reveals on average
+    rng = np.random.default_rng(3)
+    walks = np.cumsum(rng.normal(mu, 1.0, (4000, budget)), axis=1)
+    looks = [1, 4, 16, 64]
+    z = walks[:, [n - 1 for n in looks]] / np.sqrt(looks)
+    bounds = np.array([futility_boundary(n, budget, needed, beta) for n in looks])
+    lost = np.mean(np.any(z < bounds, axis=1))
+    assert lost <= beta
+    doubled = np.array([futility_boundary(n, budget, needed, 0.5) + 1.5 for n in looks])
+    assert np.mean(np.any(z < doubled, axis=1)) > 2 * beta  # the bound is not vacuous
