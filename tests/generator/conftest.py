@@ -59,9 +59,11 @@ def watermarker() -> Any:
 
 @pytest.fixture(scope="session")
 def size(watermarker: Any) -> int:
-    """Frame side of the tiny-pipeline tests: the smallest the watermark and the pipelines
-    accept (64 once the watermark marks 64-px frames)."""
-    return max(64, int(watermarker.min_side))
+    """Frame side of the tiny-pipeline tests. 96 px: 64-px frames are marked, but the id of a
+    5- to 9-frame 64-px clip of busy content is read about half the time (the CogVideoX tiny
+    builds; see docs/watermark.md), which would make these contract tests a lottery; the 64-px
+    reads are covered by test_small_clips and test_leaks."""
+    return max(96, int(watermarker.min_side))
 
 
 @pytest.fixture(scope="session")

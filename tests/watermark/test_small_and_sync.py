@@ -87,3 +87,43 @@ def test_sequential_boundary_keeps_its_error_bound() -> None:
     assert lost <= beta
     doubled = np.array([futility_boundary(n, budget, needed, 0.5) + 1.5 for n in looks])
     assert np.mean(np.any(z < doubled, axis=1)) > 2 * beta  # the bound is not vacuous
+
+
+def _bit_errors(soft: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean(np.sign(soft) != truth))
+
+
+def test_cross_talk_cancellation_reads_more_bits_of_64px_clips(bikes_mp4: Path) -> None:
+    """A 64-px picture holds a quarter of the 128-px tile, so the plain spectral read of the
+    payload mixes neighbouring bins; the windowed read cancels that cross-talk. Over 64-px
+    crops of real footage it gets clearly fewer coded bits wrong, and every id it reads is
+    the right one."""
+    from reelproof.core.io import read_clip
+    from reelproof.core.payload import Payload
+    from reelproof.watermark.coding import encode_payload
+    from reelproof.watermark.geometry import Geometry
+    from reelproof.watermark.layout import make_layout
+    from reelproof.watermark.scoring import score_key, windowed_soft
+
+    frames = read_clip(bikes_mp4, max_frames=9).frames
+    wm = create_watermarker("rp-ss", strength=3.0, mask_floor=1.8, min_psnr=33.0)
+    layout = make_layout(WatermarkKey.demo(), 128, wm.config.r_lo, wm.config.r_hi)
+    plain_errors, windowed_errors = [], []
+    for index, (y, x) in enumerate([(20, 40), (100, 300), (150, 500), (200, 120), (60, 560)]):
+        payload = Payload.from_hex(f"{index + 1:x}" * 16)
+        marked = wm.embed(np.ascontiguousarray(frames[:, y : y + 64, x : x + 64]), payload)
+        coded = encode_payload(payload.to_array(), layout.mac_key, layout.scramble)
+        truth = 1.0 - 2.0 * coded
+        acc = FoldAccumulator(wm.config)
+        for frame in marked:
+            acc.add_frame(frame)
+        score = score_key(acc, layout, flips=True)
+        assert score is not None
+        geometry = score.geometry or Geometry.fixed(1.0, 0.0, acc.factor)
+        tile, filled = acc.fold(geometry, period=64), acc.filled(geometry, 64)
+        assert 0 < filled.sum() < filled.size  # a partial tile: the case the windowed read is for
+        soft = windowed_soft(tile, filled, layout, score.flipped, score.offset)
+        plain_errors.append(_bit_errors(score.soft, truth))
+        windowed_errors.append(_bit_errors(soft, truth))
+        assert wm.detect(marked).payload in (None, payload.to_hex())
+    assert np.mean(windowed_errors) < 0.75 * np.mean(plain_errors), (plain_errors, windowed_errors)

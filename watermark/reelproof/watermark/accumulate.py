@@ -182,6 +182,7 @@ class FoldAccumulator:
     whitened: npt.NDArray[np.float32] | None = None
     plain: npt.NDArray[np.float32] | None = None
     _folds: dict[tuple[Geometry, bool, int], npt.NDArray[np.float64]] = field(default_factory=dict)
+    _filled: dict[tuple[Geometry, int], npt.NDArray[np.bool_]] = field(default_factory=dict)
     _lattices: list[tuple[float, npt.NDArray[np.float64]]] | None = None
     _lattice_frames: int = 0
     _work: Workspace | None = None
@@ -255,12 +256,20 @@ class FoldAccumulator:
             sums = np.bincount(index, weights=image.ravel(), minlength=cells * cells).astype(
                 np.float64
             )
+        self._filled[(geometry, cells)] = counts.reshape(cells, cells) > 0
         mean = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
         tile = mean.reshape(cells, cells)
         filled = counts.reshape(cells, cells) > 0
         tile[filled] -= tile[filled].mean()
         self._folds[key] = tile
         return tile
+
+    def filled(self, geometry: Geometry, period: int) -> npt.NDArray[np.bool_]:
+        """(period, period) mask of the cells of ``fold(geometry, period=period)`` that some
+        pixel falls into (all of them once the picture holds a whole tile)."""
+        if (geometry, period) not in self._filled:
+            self.fold(geometry, period=period)
+        return self._filled[(geometry, period)]
 
     def tiles(self) -> tuple[int, ...]:
         """Tile sizes this clip can carry within the searched scale range: the large tile only

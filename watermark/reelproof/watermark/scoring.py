@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reelproof.watermark.accumulate import FoldAccumulator
+from reelproof.watermark.coding import conv_encode, viterbi_decode
 from reelproof.watermark.geometry import Geometry
 from reelproof.watermark.layout import Layout
 
@@ -129,6 +130,77 @@ def aligned_soft(
     phase = 2j * np.pi * (layout.ky * offset[0] + kx_ramp * offset[1]) / period
     raw = values * reference_rotor(layout) * np.exp(phase)  # aligned, amplitudes kept
     return soft_bits(raw, layout)
+
+
+def windowed_soft(
+    tile: npt.NDArray[np.float64],
+    filled: npt.NDArray[np.bool_],
+    layout: Layout,
+    flipped: bool,
+    offset: tuple[float, float],
+    rounds: int = 6,
+    decoded_rounds: int = 3,
+) -> npt.NDArray[np.float64]:
+    """Payload soft values of a fold that holds only part of a tile, with the cross-talk removed.
+
+    When the picture is smaller than the tile, the fold's empty cells smear every bin into its
+    neighbours (over a half-tile window, bins an odd number apart are not orthogonal), so each
+    payload value read by ``aligned_soft`` carries part of the pilot and of the other bits. A
+    plain least-squares solve does not help: the window holds fewer degrees of freedom than the
+    tile has bins. With the shift known, the leakage is a known linear map ``M`` from the bins'
+    signed amplitudes to their read values; the pilot's share (signs known) is subtracted, and
+    the payload's is cancelled in a few rounds from the current soft estimates of the other bits
+    (parallel interference cancellation, damped), then in ``decoded_rounds`` more from the
+    nearest codeword's signs (the code corrects most wrong bits, so the cancellation gets
+    cleaner; the id read at the end is still checked by its MAC like any other). The noise is
+    read from the imaginary parts.
+    """
+    period = tile.shape[0]
+    kx_used = -layout.kx if flipped else layout.kx  # a mirrored clip is read at -kx
+    shift = 2.0 * np.pi * (layout.ky * offset[0] + kx_used * offset[1]) / period
+    rotor = reference_rotor(layout) * np.exp(1j * shift)  # fft value * rotor = sign * a
+    rows, cols = np.nonzero(filled)
+    waves = np.exp(2j * np.pi * (np.outer(rows, layout.ky) + np.outer(cols, kx_used)) / period)
+    basis = (np.conj(rotor)[None, :] * waves).real  # each bin's cosine on the filled cells
+    readout = (np.conj(waves) * rotor[None, :]).T  # filled cells -> aligned bin values
+    values = readout @ tile[rows, cols]
+    leakage = readout @ basis  # (bins, bins)
+    own = np.real(np.diag(leakage))
+    pilot, payload = layout.pilot, layout.payload
+    signs = np.zeros(layout.ky.shape[0])
+    signs[pilot] = 1.0
+    llr = np.zeros(layout.ky.shape[0])
+    for round_ in range(rounds + decoded_rounds):
+        predicted = leakage @ signs
+        amplitude = _amplitude(values[pilot], predicted[pilot])
+        residual = values - amplitude * predicted
+        estimate = residual.real / own + amplitude * signs  # each bin without the others
+        noise = float(np.mean((residual.imag / own) ** 2)) + 1e-12
+        llr = 2.0 * amplitude * estimate / noise
+        if round_ < rounds:
+            fresh = np.tanh(np.clip(llr[payload], -40.0, 40.0) / 2.0)
+            signs[payload] = fresh if round_ == 0 else 0.5 * (signs[payload] + fresh)
+        else:  # the code's own redundancy fixes most wrong signs before the next cancellation
+            signs[payload] = _codeword_signs(llr[payload], layout.scramble)
+    out: npt.NDArray[np.float64] = llr[payload]
+    return out
+
+
+def _codeword_signs(
+    soft: npt.NDArray[np.float64], scramble: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.float64]:
+    """+-1 signs of the scrambled codeword nearest to ``soft`` (Viterbi, MAC not checked)."""
+    flip = 1.0 - 2.0 * scramble.astype(np.float64)
+    coded = conv_encode(viterbi_decode(soft * flip)) ^ scramble
+    out: npt.NDArray[np.float64] = 1.0 - 2.0 * coded.astype(np.float64)
+    return out
+
+
+def _amplitude(values: npt.NDArray[np.complex128], predicted: npt.NDArray[np.complex128]) -> float:
+    """Least-squares signal amplitude of bins read as ``values`` where amplitude 1 reads
+    ``predicted`` (never below a tiny positive value: a negative one means no mark)."""
+    gain = float(np.sum((np.conj(predicted) * values).real) / np.sum(np.abs(predicted) ** 2))
+    return max(gain, 1e-9)
 
 
 def plain_soft(
