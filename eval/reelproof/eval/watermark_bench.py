@@ -1007,10 +1007,11 @@ KNOWN_WEAKNESSES = (
     "Averaging attacks: the same key gives the same pilot in every clip, so averaging many "
     "marked clips estimates the pilot (and lets an attacker subtract or forge it). Keep keys "
     "secret and rotate them; the public demo key offers no protection at all.",
-    "Several readings of the id: each read is checked by the 16-bit MAC, and up to ten are "
+    "Several readings of the id: each read is checked by the 16-bit MAC, and up to 16 are "
     "tried once a mark is detected (whitened and plain residuals, weighted and sign decisions, "
-    "other significant geometries), so a wrong id passes with at most about 1.5e-4, only "
-    "after a significant detection.",
+    "other significant geometries; 24 for pictures under 128 px, which add the cross-talk-"
+    "cancelling reads), so a wrong id passes with at most about 2.4e-4 (3.7e-4), only after "
+    "a significant detection.",
     "Stills carry one frame of evidence: a 0.25-MP photo reads its id as written and mostly "
     "after a JPEG re-save, but a 60 % crop or half size plus JPEG often loses it. Stills over "
     "4096x2160 are analysed shrunk (to half at most) and cropped, so in a picture of 35 MP or "
