@@ -177,8 +177,9 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         "- Full frame: 40 forensic features per frame (noise residuals, azimuthal spectrum, "
         "upsampling traces) on native-resolution 64x64 luma patches kept off an 8% border, "
         "plus the *traces* CNN's mean and spread of patch logits (3.6 k weights, three 3x3 "
-        "convolutions on the 32x32 Laplacian residual of 8 of those patches, trained from "
-        "scratch on the same clips and controls; numpy at scoring); "
+        "convolutions on the 32x32 Laplacian residual of 8 of those patches scaled to unit "
+        "RMS, trained from scratch on the same clips and controls, the patches also mirrored "
+        "and transposed; numpy at scoring); "
         f"logistic head (C = {card['head_params'].get('C', 'default')}) calibrated by one "
         "sigmoid on out-of-fold scores (folds grouped by family and source); mean-logit "
         "pooling per second and per clip with clip-level Platt scaling.",

@@ -19,6 +19,8 @@ from reelproof.detector.traces import (
     trace_features,
 )
 from reelproof.detector.traces_training import (
+    fit_traces,
+    mirrored,
     train_trace_net,
     training_patches,
     with_traces,
@@ -99,3 +101,14 @@ def test_with_traces_joins_aligned_rows_and_refuses_misaligned_ones() -> None:
     shuffled = VideoFeatures(X=forensic.X, video=forensic.video[::-1], videos=forensic.videos)
     with pytest.raises(ConfigError, match="not of the same frames"):
         with_traces(shuffled, patches, random_net())
+
+
+def test_mirrored_copies_keep_labels_and_fit_traces_is_seeded() -> None:
+    patches = _patch_set(n_clips=2)
+    x, y = training_patches(patches, seed=0)
+    mx, my = mirrored(x, y)
+    assert mx.shape == (4 * len(x), SIDE, SIDE) and np.array_equal(my, np.tile(y, 4))
+    assert np.array_equal(mx[len(x) : 2 * len(x)], x[:, ::-1, :])
+    assert np.array_equal(mx[3 * len(x) :], x.transpose(0, 2, 1))
+    a, b = fit_traces(patches, seed=1), fit_traces(patches, seed=1)
+    assert np.array_equal(a.fc_w, b.fc_w) and a.fc_b == b.fc_b
