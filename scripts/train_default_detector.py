@@ -6,12 +6,15 @@ Steps (cached under ``--work``; a re-run reuses what is there):
 1. the shared real-generator clips (``../shared/aivideo`` or ``--aivideo``) and their format
    controls: every clip, camera and generated alike, also as an 8-fps palette GIF, downscaled
    to a 256-pixel short side, and both (``reelproof.detector.aivideo``);
-2. forensic features of 8 frames per clip, patches kept off an 8% border (logos);
-3. the calibrated frame head (``fit_detector``: source-/family-grouped calibration, thresholds
+2. forensic features of 8 frames per clip, patches kept off an 8% border (logos), and the
+   Laplacian residual of 8 32x32 patches per frame;
+3. the traces CNN (3.6 k weights, from scratch, torch on one thread) on those residual patches,
+   its patch-logit mean and spread joined to the forensic features (``traces.py``);
+4. the calibrated frame head (``fit_detector``: source-/family-grouped calibration, thresholds
    from out-of-fold validation clips only);
-4. face mode: MTCNN faces of every clip plus real face photos (``make data data-extra``), each
+5. face mode: MTCNN faces of every clip plus real face photos (``make data data-extra``), each
    real face also self-blended; a logistic face head with its own calibration and thresholds;
-5. ``detector/reelproof/detector/weights/default.joblib`` and its cards.
+6. ``detector/reelproof/detector/weights/default.joblib`` and its cards.
 
 The decoder-reconstruction corpus is not used: measured on the shared clips, adding it lowers
 the leave-one-family-out AUC (see ``docs/benchmarks/detector.md``). About 10 minutes on 2
@@ -28,7 +31,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("OMP_NUM_THREADS", "2")  # the traces CNN trains on one torch thread
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_FRAMES = 8
@@ -42,6 +45,8 @@ def main() -> None:
     from reelproof.detector.model import DetectorConfig
     from reelproof.detector.protocol import concat_features
     from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.traces import PatchExtractor, TracesExtractor
+    from reelproof.detector.traces_training import fit_traces, with_traces
     from reelproof.detector.training import fit_detector
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -53,11 +58,16 @@ def main() -> None:
     args = parser.parse_args()
 
     aivideo = require_aivideo(args.aivideo)
-    config = DetectorConfig(margin=MARGIN, target_fpr=0.01, seed=args.seed)
-    extractor = create_backbone(config.backbone)
+    config = DetectorConfig(backbone="traces", margin=MARGIN, target_fpr=0.01, seed=args.seed)
     work = args.work / "aivideo"
-    sets = aivideo_features(aivideo, work, extractor, TRAIN_FRAMES, MARGIN, log=print)
-    feats = concat_features(list(sets.values()))
+    forensic = create_backbone("forensic")
+    sets = aivideo_features(aivideo, work, forensic, TRAIN_FRAMES, MARGIN, log=print)
+    patches = aivideo_features(aivideo, work, PatchExtractor(), TRAIN_FRAMES, MARGIN, log=print)
+    all_patches = concat_features(list(patches.values()))
+    print(f"training the traces CNN on the residual patches of {len(all_patches.videos)} clips")
+    net = fit_traces(all_patches, seed=args.seed)
+    feats = with_traces(concat_features(list(sets.values())), all_patches, net)
+    extractor = TracesExtractor(net)
     card = {
         "intended_use": "fallback classifier behind C2PA provenance and the ReelProof watermark",
         "data": data_card(sets),
@@ -161,8 +171,15 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         "- Screening first: too short (< 4 distinct frames or < 0.75 s), too small (< 64 px), "
         "blank, static (a still recorded as video), slideshow, or heavily compressed "
         "(< 0.01 bits per pixel) clips get `abstain` with a `code` and a reason, no score.",
+        "- Screening also stops panned stills (`panned_still`): consecutive sampled frames "
+        "that one global shift explains to within codec noise (phase correlation), i.e. a "
+        "photo moved across the frame.",
         "- Full frame: 40 forensic features per frame (noise residuals, azimuthal spectrum, "
-        "upsampling traces) on native-resolution 64x64 luma patches kept off an 8% border; "
+        "upsampling traces) on native-resolution 64x64 luma patches kept off an 8% border, "
+        "plus the *traces* CNN's mean and spread of patch logits (3.6 k weights, three 3x3 "
+        "convolutions on the 32x32 Laplacian residual of 8 of those patches scaled to unit "
+        "RMS, trained from scratch on the same clips and controls, the patches also mirrored "
+        "and transposed; numpy at scoring); "
         f"logistic head (C = {card['head_params'].get('C', 'default')}) calibrated by one "
         "sigmoid on out-of-fold scores (folds grouped by family and source); mean-logit "
         "pooling per second and per clip with clip-level Platt scaling.",

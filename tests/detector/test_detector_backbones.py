@@ -18,6 +18,7 @@ EXPECTED = {
     "residual",
     "spectrum",
     "upsampling",
+    "traces",
     "resnet18",
     "efficientnet_b0",
     "convnext_atto",

@@ -78,3 +78,12 @@ def test_score_a_still_says_why_it_abstains(
     assert run(["detector", "score", str(path)]) == 0
     out = capsys.readouterr().out
     assert "abstain (p_synthetic n/a" in out and "reason (static): static picture" in out
+
+
+def test_train_refuses_the_traces_backbone_it_cannot_train(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "t.joblib"
+    code = run(["detector", "train", "--data", str(tiny_dataset), "--backbone", "traces"])
+    assert code == 3 and not out.exists()
+    assert "train_default_detector.py" in capsys.readouterr().err

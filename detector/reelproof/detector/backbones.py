@@ -6,8 +6,9 @@ Every extractor maps frames to one feature row per frame::
     extract(frames (N, H, W, 3) uint8 RGB) -> (N, D) float32, NaN rows for unusable frames
 
 Forensic extractors (``forensic``, ``residual``, ``spectrum``, ``upsampling``) are numpy only
-and fast. timm backbones (``resnet18``, ``efficientnet_b0``, ``convnext_atto``) are built from
-scratch (seeded random weights) or from a user checkpoint; nothing is ever downloaded.
+and fast; ``traces`` adds a tiny CNN on residual patches (``traces.py``, numpy at scoring).
+timm backbones (``resnet18``, ``efficientnet_b0``, ``convnext_atto``) are built from scratch
+(seeded random weights) or from a user checkpoint; nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ _forensic_factory("residual", ("residual",), "Noise-residual statistics (8-d).")
 _forensic_factory("spectrum", ("spectrum",), "Azimuthally averaged log power spectrum (16-d).")
 _forensic_factory(
     "upsampling", ("upsampling",), "Periodic upsampling traces: spectral peaks, grid phase (16-d)."
+)
+
+
+def _traces_factory(pretrained_path: Path | None = None) -> FeatureExtractor:
+    from reelproof.detector.traces import TracesExtractor
+
+    if pretrained_path is not None:
+        raise ConfigError(
+            "backbone 'traces' is trained with scripts/train_default_detector.py and saved "
+            "inside the detector file; it loads no separate checkpoint",
+            hint="drop --pretrained",
+        )
+    return TracesExtractor()
+
+
+BACKBONES.add(
+    "traces",
+    _traces_factory,
+    "Forensic features + a 3.6 k-weight CNN on 32x32 residual patches (42-d); untrained "
+    "(seeded) until the default-weights script trains it.",
 )
 
 

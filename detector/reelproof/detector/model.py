@@ -3,8 +3,8 @@
 Pipeline of one clip:
 
 1. sample up to ``max_frames`` frames uniformly over the clip (``score_file``);
-2. screen (``screening.py``): too short, too small, flat, static, slideshow or heavily
-   compressed clips get label ``abstain`` with a ``code`` and a reason, and no probability;
+2. screen (``screening.py``): too short, too small, flat, static, slideshow, panned-still or
+   heavily compressed clips get label ``abstain`` with a ``code`` and a reason, and no probability;
 3. crop letterbox bars (``frames.find_content_box``) and a logo margin; backbone features per frame; head probability per frame, calibrated with
    one sigmoid fitted on out-of-fold scores (folds grouped by source; ``PlattCalibrated``);
 4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
@@ -31,6 +31,7 @@ from reelproof.core.io import MediaInfo
 from reelproof.detector.backbones import FeatureExtractor
 from reelproof.detector.faces import FaceHead, threshold_label
 from reelproof.detector.frames import find_content_box, gray_u8, inner_box
+from reelproof.detector.pans import pan_profile
 from reelproof.detector.score import DetectorLabel, DetectorScore, FaceTrack, Segment
 from reelproof.detector.screening import (
     Abstention,
@@ -41,6 +42,7 @@ from reelproof.detector.screening import (
     screen_flat,
     screen_length,
     screen_motion,
+    screen_pan,
     screen_size,
     thumbnails,
 )
@@ -181,6 +183,7 @@ class ClipDetector:
             abstention = (
                 screen_flat(thumbs)
                 or screen_motion(motion_profile(thumbs), cfg)
+                or screen_pan(pan_profile(gray_u8(frames), box), cfg)
                 or screen_bits(bits_per_pixel, cfg)
             )
         if abstention is not None:

@@ -79,8 +79,8 @@ class DetectorScore(Result):
         reason: why the label is inconclusive or abstain, in words (None otherwise).
         thresholds: (threshold_low, threshold_high) the label was decided with.
         code: machine-readable form of ``reason``: "too_short", "too_small", "flat",
-            "static", "slideshow", "heavy_compression" (abstain) or "between_thresholds"
-            (inconclusive); None otherwise.
+            "static", "slideshow", "panned_still", "heavy_compression" (abstain) or
+            "between_thresholds" (inconclusive); None otherwise.
         faces: face tracks (face mode), in order of first appearance; empty when face mode
             is off or no face was found.
     """

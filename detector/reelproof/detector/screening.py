@@ -10,6 +10,8 @@ outside that domain, and a score there would be a guess dressed as a probability
   frozen screen); the frames carry the still's resampling history, not a video's;
 - ``slideshow``: most sampled frames repeat the one before, the rest are cuts (stills shown
   one after another);
+- ``panned_still``: consecutive sampled frames are one picture moved by a global shift, to
+  within codec noise (a photo panned across the frame; see ``pans.py``);
 - ``heavy_compression``: so few bits per pixel that the codec erased the fine texture every
   trace lives in.
 
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from reelproof.detector.pans import PairShift, is_panned_still
 
 # Mean absolute luma difference (0-255 levels, on a 64-pixel-wide area-downscaled copy) under
 # which two sampled frames count as the same picture. Codec noise on a re-encoded still stays
@@ -44,6 +48,8 @@ class ScreenConfig:
             the clip is a still (all pairs) or a slideshow (this share or more).
         min_bits_per_pixel: coded bits per pixel per frame under which the clip counts as
             heavily compressed (checked only when the file's size is known).
+        pan_share: share of the changing sampled pairs that must be one picture shifted, to
+            within codec noise, for the clip to count as a panned still.
     """
 
     min_frames: int = 4
@@ -51,6 +57,9 @@ class ScreenConfig:
     min_side: int = 64
     static_share: float = 0.6
     min_bits_per_pixel: float = 0.01
+    # Share of changing pairs that must be pure shifts: a real pan that happens to be nearly
+    # rigid for one or two pairs must not be taken for a panned photo.
+    pan_share: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class Abstention:
 
     Attributes:
         code: machine-readable ("too_short", "too_small", "flat", "static", "slideshow",
-            "heavy_compression").
+            "panned_still", "heavy_compression").
         reason: one sentence a user can act on.
     """
 
@@ -122,6 +131,18 @@ def screen_motion(motion: npt.NDArray[np.float64], cfg: ScreenConfig) -> Abstent
             "by the video classifier",
         )
     return None
+
+
+def screen_pan(shifts: list[PairShift], cfg: ScreenConfig) -> Abstention | None:
+    """``panned_still`` when the sampled frames are one still picture moved across the frame."""
+    share = getattr(cfg, "pan_share", ScreenConfig.pan_share)  # models saved before the rule
+    if not is_panned_still(shifts, share):
+        return None
+    return Abstention(
+        "panned_still",
+        "panned still: every sampled frame is the same picture shifted across the frame (a "
+        "photo panned into a video); the video classifier does not judge stills",
+    )
 
 
 def screen_length(n_frames: int, seconds: float, cfg: ScreenConfig) -> Abstention | None:

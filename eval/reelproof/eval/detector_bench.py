@@ -5,13 +5,16 @@ Protocol (splits by generator family and by camera source, never by frame):
 - data: the shared real-generator clips (``../shared/aivideo``) with format controls (camera
   clips passed through the GIF-palette / frame-rate / downscale chains, kept as camera);
 - leave-one-family-out for every family (``detector_splits.leave_one_family_out``), for the
-  forensic detector and for a format-only baseline (frame rate, size, length, bits per pixel,
+  detector (forensic features + the traces CNN, one CNN trained per camera fold and group of
+  families, never on the held-out ones), for the forensic features alone, and for a
+  format-only baseline (frame rate, size, length, bits per pixel,
   palette size) under the same splits;
 - grouped hold-out with the full calibrated pipeline: ECE, TPR and FPR at the "synthetic"
   threshold on held-out families and sources;
 - out of domain, with the shipped weights, on camera sources never trained on (``make data``
   photos and, with ``make data-extra``, opencv-doc's videos): stills recorded as 5-s movies,
-  photo pans, letterboxed and vertical versions, heavy compression; CGI as "not camera";
+  photo pans, letterboxed and vertical versions, heavy compression; CGI as "not camera"; and
+  how many shared clips the panned-still screening rule would wrongly stop;
 - face mode: leave-one-family-out over the face-swap and talking-head families;
 - speed of a 10-s 720p clip, weights size, and example frames of failure cases.
 
@@ -26,7 +29,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,9 @@ def run_detector_benchmark(
     from reelproof.detector.heads import create_head
     from reelproof.detector.model import DetectorConfig
     from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.traces import PatchExtractor
+    from reelproof.detector.traces_training import traces_for
+    from reelproof.eval.detector_ood import out_of_domain, pan_check
     from reelproof.eval.detector_report import Report, write_report
     from reelproof.eval.detector_splits import grouped_holdout, leave_one_family_out
 
@@ -83,24 +88,39 @@ def run_detector_benchmark(
     work = cfg.work_dir / "aivideo"
     extractor = create_backbone("forensic")
     sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, MARGIN, log)
+    patches = aivideo_features(aivideo, work, PatchExtractor(), cfg.max_frames, MARGIN, log)
 
     def head() -> Any:
         return create_head(cfg.head, random_state=cfg.seed)
 
-    log("leave-one-family-out: forensic detector")
-    lofo = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
+    def prepare(rule: Callable[[Any], bool]) -> dict[str, VideoFeatures]:
+        # Each split trains its own traces CNN on the clips it may train on.
+        return traces_for(sets, patches, rule, cfg.seed)
+
+    log("leave-one-family-out: forensic features alone")
+    lofo_forensic = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed)
+    log("leave-one-family-out: forensic + traces detector (a CNN per split)")
+    lofo = leave_one_family_out(
+        sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
+    )
     log("leave-one-family-out: format-only baseline")
     fmt_sets = {name: format_features(f) for name, f in sets.items()}
     fmt = leave_one_family_out(fmt_sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
-    det_cfg = DetectorConfig(margin=MARGIN, target_fpr=0.01, head=cfg.head, seed=cfg.seed)
-    held, _models = grouped_holdout(sets, det_cfg, folds=cfg.folds, seed=cfg.seed, log=log)
+    det_cfg = DetectorConfig(
+        backbone="traces", margin=MARGIN, target_fpr=0.01, head=cfg.head, seed=cfg.seed
+    )
+    held, _models = grouped_holdout(
+        sets, det_cfg, folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
+    )
     shipped = load_detector()
-    ood = out_of_domain(shipped, cfg, log)
+    ood = out_of_domain(shipped, cfg.data_dir, cfg.work_dir, log)
+    pans = pan_check(sets["orig"].videos, shipped.config.max_frames, log)
     faces = face_lofo(work / "faces.npz", cfg.folds, cfg.seed)
     timing = time_720p(cfg, aivideo, log)
     failures = write_failure_frames(held, out.parent / FAILURES_DIR.name)
     report = Report(
         lofo=lofo,
+        lofo_forensic=lofo_forensic,
         fmt=fmt,
         held=held,
         ood=ood,
@@ -111,6 +131,7 @@ def run_detector_benchmark(
         weights_bytes=_weights_size(),
         seconds=time.monotonic() - started,
         max_frames=cfg.max_frames,
+        pans=pans,
     )
     return write_report(out, report)
 
@@ -152,127 +173,6 @@ def format_features(feats: VideoFeatures) -> VideoFeatures:
     """One format row per clip (the same videos, labels, families and sources)."""
     rows = np.array([clip_format(v.path) for v in feats.videos], dtype=np.float32)
     return VideoFeatures(X=rows, video=np.arange(len(feats.videos)), videos=feats.videos)
-
-
-# ---- out of domain ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OodScore:
-    """The shipped detector's reading of one out-of-domain clip."""
-
-    slice: str
-    name: str
-    label: str
-    p_synthetic: float | None
-    code: str | None
-
-
-def _write(path: Path, frames: np.ndarray, fps: int = 25, crf: int = 18) -> Path:
-    from reelproof.core.io import VideoWriter
-
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
-        with VideoWriter(path, fps=Fraction(fps), width=w, height=h, crf=crf) as writer:
-            writer.write(np.ascontiguousarray(frames[:, :h, :w]))
-    return path
-
-
-def _photo(path: Path, side: int = 720) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        rgb = np.asarray(image.convert("RGB"))
-    h, w = rgb.shape[:2]
-    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
-    return np.ascontiguousarray(rgb[y : y + side, x : x + side])
-
-
-def _pan(rgb: np.ndarray, n: int = 50) -> np.ndarray:
-    h, w = rgb.shape[0] - n, rgb.shape[1] - n
-    return np.stack([rgb[i : i + h, i : i + w] for i in range(n)])
-
-
-def _boxed(frames: np.ndarray, vertical: bool) -> np.ndarray:
-    t, h, w = frames.shape[:3]
-    if vertical:  # a 9:16 canvas, the picture in the middle with bars above and below
-        canvas = np.zeros((t, w * 16 // 9 // 2 * 2, w, 3), np.uint8)
-        top = (canvas.shape[1] - h) // 2
-        canvas[:, top : top + h] = frames
-    else:  # pillarbox into 16:9
-        canvas = np.zeros((t, h, h * 16 // 9 // 2 * 2, 3), np.uint8)
-        left = (canvas.shape[2] - w) // 2
-        canvas[:, :, left : left + w] = frames
-    return canvas
-
-
-def out_of_domain(detector: Any, cfg: DetectorBenchConfig, log: Log) -> list[OodScore]:
-    """The shipped detector on camera sources it never saw, and on CGI."""
-    from reelproof.core.io import read_clip
-
-    folder = cfg.work_dir / "ood"
-    clips: list[tuple[str, str, Path]] = []
-    photos = sorted((cfg.data_dir / "photos").glob("*.*"))
-    for photo in photos:
-        rgb = _photo(photo)
-        if min(rgb.shape[:2]) < 128:
-            continue
-        clips.append(
-            (
-                "still (photo as a 5-s movie)",
-                photo.stem,
-                _write(folder / "still" / f"{photo.stem}.mp4", np.stack([rgb] * 125)),
-            )
-        )
-        pan = _pan(rgb)
-        clips.append(("photo pan", photo.stem, _write(folder / "pan" / f"{photo.stem}.mp4", pan)))
-        clips.append(
-            (
-                "photo pan, heavy compression (CRF 44)",
-                photo.stem,
-                _write(folder / "pan_crf44" / f"{photo.stem}.mp4", pan, crf=44),
-            )
-        )
-        clips.append(
-            (
-                "photo pan, vertical 9:16 with bars",
-                photo.stem,
-                _write(folder / "pan_vertical" / f"{photo.stem}.mp4", _boxed(pan, True)),
-            )
-        )
-    if len(photos) >= 3:
-        shows = [_photo(p, 480) for p in photos[:12]]
-        shows = [s for s in shows if s.shape[:2] == (480, 480)]
-        for k in range(0, len(shows) - 2, 3):
-            frames = np.stack([s for s in shows[k : k + 3] for _ in range(50)])
-            clips.append(
-                (
-                    "slideshow",
-                    f"photos {k}-{k + 2}",
-                    _write(folder / "slideshow" / f"show{k}.mp4", frames),
-                )
-            )
-    for name in ("vtest", "tree"):
-        path = cfg.data_dir / "video" / f"{name}.mp4"
-        if path.is_file():
-            clips.append(("camera video (opencv-doc)", name, path))
-            frames = np.asarray(read_clip(path, max_frames=100).frames)
-            clips.append(
-                (
-                    "camera video, pillarboxed 16:9",
-                    name,
-                    _write(folder / "boxed" / f"{name}.mp4", _boxed(frames, False)),
-                )
-            )
-    for path in sorted((cfg.data_dir / "video").glob("cgi_*.mp4")):
-        clips.append(("CGI (not camera)", path.stem, path))
-    log(f"out of domain: {len(clips)} clips")
-    out = []
-    for slice_name, name, path in clips:
-        s = detector.score_file(path)
-        out.append(OodScore(slice_name, name, s.label, s.p_synthetic, s.code))
-    return out
 
 
 # ---- face mode --------------------------------------------------------------------------------
@@ -345,12 +245,13 @@ def time_720p(cfg: DetectorBenchConfig, aivideo: Path, log: Log) -> dict[str, An
     each timing runs in a fresh interpreter, as ``reelproof detector score`` does.
     """
     from reelproof.core.io import read_clip
+    from reelproof.eval.detector_ood import write_clip
 
     path = cfg.work_dir / "timing_720p_10s_face.mp4"
     if not path.is_file():
         frames = np.asarray(read_clip(aivideo / "real" / "camera__DeepFaceLive__15.mp4").frames)
         loop = np.concatenate([frames, frames[::-1]] * 3)[:250]
-        _write(path, loop, fps=25, crf=23)
+        write_clip(path, loop, fps=25, crf=23)
     spawn = multiprocessing.get_context("spawn")
     out: dict[str, Any] = {"cores": os.cpu_count(), "runs": cfg.timing_repeats}
     for mode in (False, True):

@@ -28,6 +28,12 @@ from reelproof.detector.training import VideoFeatures, fit_detector, pool_logits
 
 Log = Callable[[str], None]
 HeadFactory = Callable[[], Any]
+# Builds the feature sets for one split from the rule that says which clips it may train on
+# (the traces backbone trains its CNN there); None: the sets are used as they are.
+Prepare = Callable[[Callable[[Any], bool]], dict[str, VideoFeatures]]
+# Families per LOFO CNN training: the CNN of a job is trained without the held-out family's
+# whole group (stricter than needed, and a fifth of the trainings).
+PREPARE_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ def leave_one_family_out(
     seed: int = 0,
     families: Sequence[str] | None = None,
     log: Log | None = None,
+    prepare: Prepare | None = None,
 ) -> list[ClipScore]:
     """Held-out scores of every generated clip (original only) and every camera clip (all
     variants), from models that never saw the clip's family or source.
@@ -88,6 +95,8 @@ def leave_one_family_out(
         seed: fold assignment.
         families: families to hold out (default: every generated family).
         log: progress sink.
+        prepare: per-split features (see ``Prepare``); called once per camera fold and group
+            of ``PREPARE_GROUP`` families with a rule that leaves out both.
     """
     from tqdm import tqdm
 
@@ -97,7 +106,22 @@ def leave_one_family_out(
     ai_scores: dict[tuple[str, str], list[float]] = {}
     real_scores: list[ClipScore] = []
     jobs = [(k, f) for k in range(real_folds) for f in fams]
+    group_of = {f: i // PREPARE_GROUP for i, f in enumerate(fams)}
+    prepared: tuple[tuple[int, int], dict[str, VideoFeatures]] | None = None
+    base = sets
     for k, family in tqdm(jobs, desc="leave-one-family-out", disable=log is None):
+        if prepare is not None:
+            key = (k, group_of[family])
+            if prepared is None or prepared[0] != key:
+
+                def split_rule(v: Any, k: int = k, g: int = key[1]) -> bool:
+                    held = v.label == 1 and group_of.get(v.family, -1) == g
+                    return not held and (v.label == 1 or fold_of.get(v.source, -1) != k)
+
+                prepared = (key, prepare(split_rule))
+            sets = prepared[1]
+        else:
+            sets = base
 
         def train_rule(v: Any, k: int = k, family: str = family) -> bool:
             return v.family != family and (v.label == 1 or fold_of.get(v.source, -1) != k)
@@ -147,6 +171,7 @@ def grouped_holdout(
     folds: int = 4,
     seed: int = 0,
     log: Log | None = None,
+    prepare: Prepare | None = None,
 ) -> tuple[list[ClipScore], list[ClipDetector]]:
     """Calibrated held-out probabilities and labels from the full training pipeline.
 
@@ -173,12 +198,13 @@ def grouped_holdout(
         def extra_rule(v: Any, k: int = k) -> bool:
             return src_fold.get(v.source, -1) != k
 
-        parts = [_keep(f, train_rule) for f in sets.values()]
+        fold_sets = prepare(train_rule) if prepare is not None else sets
+        parts = [_keep(f, train_rule) for f in fold_sets.values()]
         if extra_train is not None:
             parts.append(_keep(extra_train, extra_rule))
         det = fit_detector(concat_features(parts), config)
         models.append(det)
-        for name, feats in sets.items():
+        for name, feats in fold_sets.items():
 
             def test_rule(v: Any, k: int = k, name: str = name) -> bool:
                 return fold(v) == k and (v.label == 0 or name == "orig")

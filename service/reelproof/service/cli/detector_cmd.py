@@ -72,9 +72,17 @@ def train_command(
     as_json: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
     """Train a calibrated detector; the file gets a card (data, splits, out-of-fold metrics)."""
+    from reelproof.core import ConfigError
     from reelproof.detector.model import DetectorConfig
     from reelproof.detector.training import train_from_folders
 
+    if backbone == "traces":
+        # Its CNN is trained on the shared real-generator clips and their format controls;
+        # from folders it would stay untrained (random features) without saying so.
+        raise ConfigError(
+            "the 'traces' backbone is trained by scripts/train_default_detector.py",
+            hint="run that script, or pick another --backbone such as 'forensic'",
+        )
     config = DetectorConfig(
         backbone=backbone, head=head, max_frames=max_frames, target_fpr=target_fpr, seed=seed
     )
