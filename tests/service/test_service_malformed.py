@@ -30,6 +30,16 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
+def noisy_png_bytes() -> bytes:
+    """A PNG whose pixel data does not compress, so cutting it loses image rows."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    pixels = np.random.default_rng(1).integers(0, 255, (64, 64, 3), np.uint8)
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def zip_bytes() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -61,6 +71,7 @@ def cases(bikes: bytes, faststart: bytes) -> dict[str, tuple[bytes, str, tuple[i
         "truncated-faststart": (faststart[: len(faststart) * 95 // 100], "clip.mp4", (422,)),
         "truncated-header": (bikes[:20], "clip.mp4", (415, 422)),
         "polyglot-png-then-mp4": (png_bytes() + bikes, "clip.mp4", (415,)),
+        "png-cut-in-half": (noisy_png_bytes()[:2000], "photo.png", (415, 422)),
         "polyglot-mp4-then-zip": (bikes + zip_bytes(), "clip.mp4", (415,)),
         "polyglot-mp4-then-html": (
             faststart + b"<html><script>alert(1)</script></html>",
@@ -106,6 +117,7 @@ def test_malformed_file_gives_a_4xx_problem(
         "truncated-faststart",
         "ftyp-only",
         "random-bytes",
+        "png-cut-in-half",
     ],
 )
 def test_malformed_file_on_the_provenance_route(
