@@ -127,3 +127,30 @@ def test_cross_talk_cancellation_reads_more_bits_of_64px_clips(bikes_mp4: Path) 
         windowed_errors.append(_bit_errors(soft, truth))
         assert wm.detect(marked).payload in (None, payload.to_hex())
     assert np.mean(windowed_errors) < 0.75 * np.mean(plain_errors), (plain_errors, windowed_errors)
+
+
+def test_lattice_search_runs_at_the_first_look_then_from_16_frames(
+    bikes_frames: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unmarked clip pays for every lattice search, so the look at 4 frames reuses the first
+    look's lattices; the search runs again at 16 and 64 frames (fourfold growth)."""
+    import reelproof.watermark.sync as sync
+
+    counts: list[int] = []
+    real = sync.synchronise
+
+    def counting(image: np.ndarray, factor: int, config: RpSsConfig) -> list:  # type: ignore[type-arg]
+        counts.append(-1)
+        return real(image, factor, config)
+
+    monkeypatch.setattr(sync, "synchronise", counting)
+    frames = np.ascontiguousarray(np.concatenate([bikes_frames] * 3)[:70, :256, :320])
+    detector = create_watermarker("rp-ss", futility_beta=0.0).stream_detector(max_frames=70)
+    searched_at = []
+    for frame in frames:
+        before = len(counts)
+        detector.update(frame[None])
+        if len(counts) > before:
+            searched_at.append(detector.acc.frames_used)
+    assert not detector.reading().detected
+    assert searched_at[:3] == [1, 16, 64], searched_at

@@ -81,6 +81,12 @@ def box_mean(image: npt.NDArray[np.float32], size: int) -> npt.NDArray[np.float3
     return np.asarray(mean, dtype=np.float32).reshape(image.shape)
 
 
+SYNC_REFRESH_FROM = 16
+"""After the first look's lattice search, the next one waits for this many frames (then every
+fourfold growth: 16, 64, ...). A search costs about as much as adding 10 frames at 1080p and an
+unmarked clip pays for each; the look at 4 frames reuses the first lattices, which already lock
+on a clearly marked re-post, while a faint one needs many more frames to stand out anyway."""
+
 _LOCAL_WINDOW = 5  # working pixels over which the residual's local spread is measured
 _LOCAL_FLOOR = 0.25  # floor of the local spread, as a fraction of the frame's mean spread
 
@@ -293,9 +299,10 @@ class FoldAccumulator:
         fold would put no pixel of the frame more than a quarter cell away from a listed
         hypothesis' adds nothing and is dropped (the p-value still counts it).
 
-        The lattice search (shared by all tiles and keys) runs again once the frame count has
-        grown fourfold since the last one (at 1, 4, 16, 64, ... frames), or threefold when
-        ``fresh`` (the final reading);
+        The lattice search (shared by all tiles and keys) runs at the first look, then again
+        once the frame count has grown fourfold since the last one and reached
+        ``SYNC_REFRESH_FROM`` (at 1, 16, 64, ... frames), or threefold when ``fresh`` (the final
+        reading);
         in between, the last lattices are reused: evidence grows slowly, the search is the
         costly part of a look, and the choice depends on frame counts only, never on the key.
         """
@@ -303,7 +310,8 @@ class FoldAccumulator:
         if not self.config.sync or self.whitened is None:
             return fixed
         grown = self.frames_used / max(self._lattice_frames, 1)
-        if self._lattices is None or grown >= 4 or (fresh and grown >= 3):
+        refresh = grown >= 4 and self.frames_used >= SYNC_REFRESH_FROM
+        if self._lattices is None or refresh or (fresh and grown >= 3):
             from reelproof.watermark.sync import synchronise
 
             self._lattices = synchronise(self.whitened, self.factor, self.config)
