@@ -1000,7 +1000,8 @@ KNOWN_WEAKNESSES = (
     "Small clips: 64 px clips carry a cropped tile and need tens of frames (z grows with the "
     "square root of the frames); the id of a 64x64 clip after H.264 CRF 23 is often unreadable.",
     "Cheap rejection of unmarked clips comes from reading only the luma plane, folding about 8 "
-    "frames per second and searching once per fourfold frame count. The sequential early stop "
+    "frames per second and searching for the lattice at the first look, then at 16, 64, ... "
+    "frames. The sequential early stop "
     "(`futility_boundary`) is a stated bound, not a speed-up: with about a million hypotheses "
     "the best z of an unmarked clip sits near 4.5 at every checkpoint, so no rule that keeps "
     "marks revealable by the budget can give up on it much earlier.",
