@@ -58,12 +58,15 @@ def n_tests(acc: FoldAccumulator, flips: bool) -> int:
     the listed geometries plus every possible synchronisation candidate (when the frame is big
     enough for the search), each at every shift, sub-pixel offset and flip. Only the frame
     size decides what is counted, never the content."""
-    from reelproof.watermark.sync import measurable
+    from reelproof.watermark.sync import coarse_measurable, measurable
 
     config = acc.config
     image = acc.whitened
-    synced = image is not None and measurable(image.shape[0], image.shape[1], acc.factor, config)
-    per_tile = len(config.hypotheses()) + (config.sync_candidates if synced else 0)
+    per_tile = len(config.hypotheses())
+    if image is not None and measurable(image.shape[0], image.shape[1], acc.factor, config):
+        per_tile += config.sync_candidates
+    if image is not None and coarse_measurable(image.shape[0], image.shape[1], acc.factor, config):
+        per_tile += config.coarse_candidates
     return sum(hypotheses_per_geometry(t // 2, flips) * per_tile for t in acc.tiles())
 
 
