@@ -367,8 +367,8 @@ def synchronise(
             image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA
         )
         scales = (COARSE_FROM, scale_range(config)[1])
-        coarse = _search(np.asarray(half, np.float32), 2 * factor, config, scales,
-                         config.coarse_candidates)  # fmt: skip
+        count = config.coarse_candidates
+        coarse = _search(np.asarray(half, np.float32), 2 * factor, config, scales, count)
         # Half-resolution frequencies are twice the working ones.
         found += [(z, reciprocal / 2.0) for z, reciprocal in coarse]
     return found
