@@ -81,6 +81,7 @@ def run_detector_benchmark(
     from reelproof.eval.detector_ood import out_of_domain, pan_check
     from reelproof.eval.detector_report import Report, write_report
     from reelproof.eval.detector_splits import grouped_holdout, leave_one_family_out
+    from reelproof.eval.detector_temporal import joined_sets, temporal_sets
 
     cfg = cfg or DetectorBenchConfig()
     started = time.monotonic()
@@ -99,6 +100,11 @@ def run_detector_benchmark(
 
     log("leave-one-family-out: forensic features alone")
     lofo_forensic = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed)
+    log("leave-one-family-out: temporal noise features (consecutive frames)")
+    clip_sets = temporal_sets(sets, work / "features", log)
+    lofo_temporal = leave_one_family_out(clip_sets, head, real_folds=cfg.folds, seed=cfg.seed)
+    joined = joined_sets(sets, clip_sets)
+    lofo_joined = leave_one_family_out(joined, head, real_folds=cfg.folds, seed=cfg.seed)
     log("leave-one-family-out: forensic + traces detector (a CNN per split)")
     lofo = leave_one_family_out(
         sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
@@ -132,6 +138,8 @@ def run_detector_benchmark(
         seconds=time.monotonic() - started,
         max_frames=cfg.max_frames,
         pans=pans,
+        lofo_temporal=lofo_temporal,
+        lofo_joined=lofo_joined,
     )
     return write_report(out, report)
 

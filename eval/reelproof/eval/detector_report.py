@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class Report:
     seconds: float
     max_frames: int
     pans: dict[str, tuple[int, int]]
+    lofo_temporal: list[ClipScore] = field(default_factory=list)
+    lofo_joined: list[ClipScore] = field(default_factory=list)
 
 
 def _f(x: float | None, digits: int = 3) -> str:
@@ -261,6 +263,12 @@ def write_report(out: Path, r: Report) -> Path:
     add("The decoder-reconstruction corpus (five small autoencoders over `make data` footage)")
     add("was also tried as extra training data: it *lowered* the leave-one-family-out mean AUC")
     add("(0.586 to 0.497 in a run of this protocol), so the shipped weights leave it out.\n")
+
+    if r.lofo_temporal and r.lofo_joined:
+        from reelproof.eval.detector_temporal import temporal_section
+
+        temporal_rows = (family_rows(r.lofo_temporal), family_rows(r.lofo_joined))
+        lines.extend(temporal_section(det, forensic, *temporal_rows))
 
     add("## Speed and size\n")
     add(

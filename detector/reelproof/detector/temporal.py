@@ -1,0 +1,127 @@
+"""Temporal noise features: how a clip's finest detail changes from one frame to the next.
+
+A camera's sensor noise is drawn afresh for every frame. In the still parts of a camera clip the
+high-pass residual therefore changes between consecutive frames about as much as it is large,
+and where things move the change survives motion compensation. A generator synthesises its fine
+detail, which tends to hold still with the picture or to change in another way (smoothed by a
+temporal decoder, or re-drawn as a whole), so these ratios sit elsewhere. They are computed on
+consecutive frames from the start of a clip, one vector per clip.
+
+Measured on the shared real-generator clips under leave-one-family-out (see
+``docs/benchmarks/detector.md``), these four numbers rank unseen families better than the
+per-frame forensic features; repeated frames are dropped first, because frame-rate conversion
+repeats frames and that is a trait of the file, not of how its pictures were made.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from reelproof.detector.frames import FloatArray, find_content_box, gray_u8
+
+TEMPORAL_NAMES = ("detail_change", "still_detail_change", "still_noise", "compensated_change")
+TEMPORAL_DIM = len(TEMPORAL_NAMES)
+CONSECUTIVE_FRAMES = 24
+MAX_SHORT_SIDE = 360  # larger pictures are shrunk first: flow on 720p costs 4x and adds nothing
+_STILL_LEVEL = 2.0  # mean |frame difference| over 9x9 pixels below which an area is still
+_MIN_STILL_PIXELS = 500
+_REPEAT_LEVEL = 0.05  # mean |difference| (8-bit levels) below which a frame repeats the last
+
+
+def clip_temporal_features(path: Path, frames: int = CONSECUTIVE_FRAMES) -> FloatArray:
+    """Temporal features of the first ``frames`` frames of a video file; (TEMPORAL_DIM,).
+
+    NaN everywhere when fewer than three distinct frames decode (a still or a slideshow).
+    """
+    from reelproof.core.io import read_clip
+
+    clip = read_clip(path, max_frames=frames)
+    return temporal_features(np.asarray(clip.frames))
+
+
+def temporal_features(frames: npt.NDArray[np.uint8]) -> FloatArray:
+    """Temporal features of consecutive (T, H, W, 3) uint8 RGB frames; (TEMPORAL_DIM,).
+
+    Letterbox bars are cropped and the picture shrunk to at most ``MAX_SHORT_SIDE`` on its
+    short side before anything is measured.
+    """
+    lumas = _distinct(_working_luma(frames))
+    out = np.full(TEMPORAL_DIM, np.nan, dtype=np.float32)
+    if len(lumas) < 3:
+        return out
+    rows = [_pair_features(a, b) for a, b in pairwise(lumas)]
+    table = np.array(rows, dtype=np.float64)
+    for i in range(TEMPORAL_DIM):
+        column = table[:, i][np.isfinite(table[:, i])]
+        # A clip with no still area anywhere gets 0 for the still-area features (as trained).
+        out[i] = float(np.median(column)) if column.size else 0.0
+    return out
+
+
+def _working_luma(frames: npt.NDArray[np.uint8]) -> list[FloatArray]:
+    import cv2  # deferred: importing the package stays light
+
+    gray = gray_u8(frames)
+    box = find_content_box(gray[:: max(1, gray.shape[0] // 8)])
+    picture = gray[:, box.top : box.bottom, box.left : box.right]
+    short = min(picture.shape[1], picture.shape[2])
+    lumas = []
+    for plane in picture:
+        if short > MAX_SHORT_SIDE:
+            f = MAX_SHORT_SIDE / short
+            size = (round(plane.shape[1] * f), round(plane.shape[0] * f))
+            plane = cv2.resize(plane, size, interpolation=cv2.INTER_AREA)
+        lumas.append(np.asarray(plane, dtype=np.float32))
+    return lumas
+
+
+def _distinct(lumas: list[FloatArray]) -> list[FloatArray]:
+    """Consecutive frames with repeats (frame-rate conversion, GIF holds) left out."""
+    kept = lumas[:1]
+    for luma in lumas[1:]:
+        if float(np.mean(np.abs(luma - kept[-1]))) > _REPEAT_LEVEL:
+            kept.append(luma)
+    return kept
+
+
+def _high_pass(luma: FloatArray) -> FloatArray:
+    import cv2  # deferred: importing the package stays light
+
+    out: FloatArray = luma - cv2.blur(luma, (3, 3))
+    return out
+
+
+def _pair_features(a: FloatArray, b: FloatArray) -> tuple[float, float, float, float]:
+    """(detail change, the same in still areas, still-area noise, motion-compensated change)."""
+    import cv2  # deferred: importing the package stays light
+
+    ha, hb = _high_pass(a), _high_pass(b)
+    detail = float(np.mean(np.abs(ha))) + 1e-3
+    change = np.abs(hb - ha)
+    diff = np.abs(b - a)
+    still = cv2.blur(diff, (9, 9)) < _STILL_LEVEL
+    still_change = still_noise = float("nan")
+    if int(still.sum()) > _MIN_STILL_PIXELS:
+        still_change = float(np.mean(change[still])) / (float(np.mean(np.abs(ha)[still])) + 1e-3)
+        still_noise = float(np.median(diff[still]))
+    # OpenCV allocates the flow field when given None; its type stubs only list arrays.
+    flow = cv2.calcOpticalFlowFarneback(  # type: ignore[call-overload]
+        a.astype(np.uint8), b.astype(np.uint8), None, 0.5, 3, 15, 3, 5, 1.2, 0
+    )
+    gy, gx = np.mgrid[0 : a.shape[0], 0 : a.shape[1]].astype(np.float32)
+    warped = np.asarray(
+        cv2.remap(
+            a,
+            gx + flow[..., 0],
+            gy + flow[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ),
+        dtype=np.float32,
+    )
+    compensated = float(np.mean(np.abs(hb - _high_pass(warped)))) / detail
+    return float(np.mean(change)) / detail, still_change, still_noise, compensated
