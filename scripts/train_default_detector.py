@@ -37,7 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN_FRAMES = 8
 MARGIN = 0.08
 DEFAULT_OUT = REPO / "detector" / "reelproof" / "detector" / "weights" / "default.joblib"
-FACE_PHOTOS = ("astronaut.png", "grace_hopper.jpg", "messi5.jpg")
 
 
 def main() -> None:
@@ -92,29 +91,9 @@ def main() -> None:
 
 def face_samples(aivideo: Path, data: Path, work: Path) -> Any:
     """Face samples of the shared clips, carphone and the face photos (cached as npz)."""
-    import numpy as np
+    from reelproof.detector.face_training import cached_face_samples
 
-    from reelproof.detector.aivideo import read_manifest
-    from reelproof.detector.datasets import LabeledVideo
-    from reelproof.detector.face_training import (
-        FaceSamples,
-        photo_face_samples,
-        video_face_samples,
-    )
-
-    cache = work / "faces.npz"
-    if cache.is_file():
-        with np.load(cache, allow_pickle=False) as z:
-            return FaceSamples(z["X"], z["y"], z["track"], z["family"], z["source"])
-    videos = read_manifest(aivideo)
-    carphone = data / "video" / "carphone_pristine.mp4"
-    if carphone.is_file():
-        videos.append(LabeledVideo(carphone, 0, "real", "carphone"))
-    photos = [data / "photos" / name for name in FACE_PHOTOS if (data / "photos" / name).is_file()]
-    s = FaceSamples.concat([video_face_samples(videos, log=print), photo_face_samples(photos)])
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, X=s.X, y=s.y, track=s.track, family=s.family, source=s.source)
-    return s
+    return cached_face_samples(aivideo, data, work / "faces.npz")
 
 
 def train_face_head(aivideo: Path, data: Path, work: Path, seed: int) -> Any:
@@ -134,6 +113,8 @@ def train_face_head(aivideo: Path, data: Path, work: Path, seed: int) -> Any:
 
 def data_card(sets: dict[str, Any]) -> dict[str, Any]:
     """What the detector was trained on, for the card."""
+    from reelproof.detector.face_training import FACE_PHOTOS
+
     orig = sets["orig"].videos
     families = sorted({v.family for v in orig if v.label == 1})
     sources = sorted({v.source for v in orig if v.label == 0})

@@ -25,6 +25,8 @@ from reelproof.detector.faces import (
 )
 
 Log = Callable[[str], None]
+FACE_PHOTOS = ("astronaut.png", "grace_hopper.jpg", "messi5.jpg")
+"""Real face photos of ``make data`` added to the camera faces (one face each, self-blended)."""
 UInt8Array = npt.NDArray[np.uint8]
 SBI_FAMILY = "self-blended"
 JPEG_QUALITY = 92
@@ -204,3 +206,28 @@ def _mask(n: int, index: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     mask = np.zeros(n, dtype=bool)
     mask[index] = True
     return mask
+
+
+def cached_face_samples(
+    aivideo: Path, data: Path, cache: Path, log: Log | None = print
+) -> FaceSamples:
+    """Face samples of the shared clips, carphone and ``FACE_PHOTOS``, cached in ``cache``.
+
+    One source for the default-weights script (which trains the face head on them) and the
+    benchmark (which holds face families out of them): about a minute of MTCNN on 2 cores the
+    first time.
+    """
+    from reelproof.detector.aivideo import read_manifest  # deferred: reads the manifest only
+
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            return FaceSamples(z["X"], z["y"], z["track"], z["family"], z["source"])
+    videos = read_manifest(aivideo)
+    carphone = data / "video" / "carphone_pristine.mp4"
+    if carphone.is_file():
+        videos.append(LabeledVideo(carphone, 0, "real", "carphone"))
+    photos = [data / "photos" / name for name in FACE_PHOTOS if (data / "photos" / name).is_file()]
+    s = FaceSamples.concat([video_face_samples(videos, log=log), photo_face_samples(photos)])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, X=s.X, y=s.y, track=s.track, family=s.family, source=s.source)
+    return s

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+EXTRA_VIDEOS = ("vtest", "tree")  # opencv-doc's camera videos (``make data-extra``)
+
 Log = Callable[[str], None]
 
 
@@ -116,7 +118,7 @@ def out_of_domain(detector: Any, data_dir: Path, work_dir: Path, log: Log) -> li
                     write_clip(folder / "slideshow" / f"show{k}.mp4", frames),
                 )
             )
-    for name in ("vtest", "tree"):
+    for name in EXTRA_VIDEOS:
         path = data_dir / "video" / f"{name}.mp4"
         if path.is_file():
             clips.append(("camera video (opencv-doc)", name, path))
