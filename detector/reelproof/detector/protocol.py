@@ -107,10 +107,15 @@ def cache_key(extractor: FeatureExtractor, videos: Sequence[LabeledVideo]) -> st
     for module in (features, backbones, training):
         h.update(inspect.getsource(module).encode())
     h.update(repr(extractor).encode())
+    update_with_files(h, videos)
+    return h.hexdigest()
+
+
+def update_with_files(h: hashlib._Hash, videos: Sequence[LabeledVideo]) -> None:
+    """Add each file to digest ``h`` by family folder + name, size and modification time."""
     for v in videos:
         st = v.path.stat()
         h.update(f"{'/'.join(v.path.parts[-2:])}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
 
 
 def _cache_name(root: Path) -> str:

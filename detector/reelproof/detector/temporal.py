@@ -53,7 +53,13 @@ def temporal_features(frames: npt.NDArray[np.uint8]) -> FloatArray:
     out = np.full(TEMPORAL_DIM, np.nan, dtype=np.float32)
     if len(lumas) < 3:
         return out
-    rows = [_pair_features(a, b) for a, b in pairwise(lumas)]
+    # Each frame's detail and the pixel grid are made once: a frame is in two pairs.
+    highs = [_high_pass(luma) for luma in lumas]
+    grid = np.mgrid[0 : lumas[0].shape[0], 0 : lumas[0].shape[1]].astype(np.float32)
+    rows = [
+        _pair_features(a, b, ha, hb, grid)
+        for (a, b), (ha, hb) in zip(pairwise(lumas), pairwise(highs), strict=True)
+    ]
     table = np.array(rows, dtype=np.float64)
     for i in range(TEMPORAL_DIM):
         column = table[:, i][np.isfinite(table[:, i])]
@@ -95,11 +101,13 @@ def _high_pass(luma: FloatArray) -> FloatArray:
     return out
 
 
-def _pair_features(a: FloatArray, b: FloatArray) -> tuple[float, float, float, float]:
-    """(detail change, the same in still areas, still-area noise, motion-compensated change)."""
+def _pair_features(
+    a: FloatArray, b: FloatArray, ha: FloatArray, hb: FloatArray, grid: FloatArray
+) -> tuple[float, float, float, float]:
+    """(detail change, the same in still areas, still-area noise, motion-compensated change)
+    of frames ``a`` then ``b``, given their high-pass details and the (2, H, W) pixel grid."""
     import cv2  # deferred: importing the package stays light
 
-    ha, hb = _high_pass(a), _high_pass(b)
     detail = float(np.mean(np.abs(ha))) + 1e-3
     change = np.abs(hb - ha)
     diff = np.abs(b - a)
@@ -112,7 +120,7 @@ def _pair_features(a: FloatArray, b: FloatArray) -> tuple[float, float, float, f
     flow = cv2.calcOpticalFlowFarneback(  # type: ignore[call-overload]
         a.astype(np.uint8), b.astype(np.uint8), None, 0.5, 3, 15, 3, 5, 1.2, 0
     )
-    gy, gx = np.mgrid[0 : a.shape[0], 0 : a.shape[1]].astype(np.float32)
+    gy, gx = grid[0], grid[1]
     warped = np.asarray(
         cv2.remap(
             a,

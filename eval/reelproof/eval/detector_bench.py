@@ -32,9 +32,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from reelproof.detector.face_training import FaceSamples
 
 from reelproof.detector.training import VideoFeatures
 from reelproof.eval.detector_splits import ClipScore
@@ -91,7 +94,7 @@ def run_detector_benchmark(
     aivideo = require_aivideo(cfg.aivideo)
     require_extra_data(cfg.data_dir)
     work = cfg.work_dir / "aivideo"
-    cached_face_samples(aivideo, cfg.data_dir, work / "faces.npz", log)
+    face_samples = cached_face_samples(aivideo, cfg.data_dir, work / "faces.npz", log)
     extractor = create_backbone("forensic")
     sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, MARGIN, log)
     patches = aivideo_features(aivideo, work, PatchExtractor(), cfg.max_frames, MARGIN, log)
@@ -126,7 +129,7 @@ def run_detector_benchmark(
     shipped = load_detector()
     ood = out_of_domain(shipped, cfg.data_dir, cfg.work_dir, log)
     pans = pan_check(sets["orig"].videos, shipped.config.max_frames, log)
-    faces = face_lofo(work / "faces.npz", cfg.folds, cfg.seed)
+    faces = face_lofo(face_samples, cfg.folds, cfg.seed)
     timing = time_720p(cfg, aivideo, log)
     failures = write_failure_frames(held, out.parent / FAILURES_DIR.name)
     report = Report(
@@ -216,23 +219,14 @@ class FaceRow:
     auc_sbi_only: float | None
 
 
-def face_lofo(samples_path: Path, folds: int, seed: int) -> list[FaceRow]:
+def face_lofo(s: FaceSamples, folds: int, seed: int) -> list[FaceRow]:
     """Leave-one-face-family-out AUC of the face head (and of a head trained on self-blended
     faces alone), camera sources held out by fold."""
     from sklearn.metrics import roc_auc_score
 
     from reelproof.detector.aivideo import FACE_FAMILIES
-    from reelproof.detector.face_training import (
-        SBI_FAMILY,
-        FaceSamples,
-        fit_face_model,
-        track_logits,
-    )
+    from reelproof.detector.face_training import SBI_FAMILY, fit_face_model, track_logits
 
-    if not samples_path.is_file():
-        return []
-    with np.load(samples_path, allow_pickle=False) as z:
-        s = FaceSamples(z["X"], z["y"], z["track"], z["family"], z["source"])
     realish = np.isin(s.family, ["real", SBI_FAMILY])
     order = sorted({str(x) for x in s.source[realish]})
     np.random.default_rng(seed).shuffle(order)

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from reelproof.detector import temporal
 from reelproof.detector.datasets import LabeledVideo
+from reelproof.detector.protocol import update_with_files
 from reelproof.detector.training import VideoFeatures
 
 Log = Callable[[str], None]
@@ -52,9 +53,7 @@ def clip_vectors(
 
 def _cache_key(videos: Sequence[LabeledVideo]) -> str:
     digest = hashlib.sha256(inspect.getsource(temporal).encode())
-    for v in videos:
-        st = v.path.stat()
-        digest.update(f"{'/'.join(v.path.parts[-2:])}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    update_with_files(digest, videos)
     return digest.hexdigest()
 
 
