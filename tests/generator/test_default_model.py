@@ -112,6 +112,23 @@ def test_default_model_follows_the_prompt_on_a_training_scene() -> None:
     assert reading.background_ok and reading.colour_ok, reading
 
 
+def test_loading_the_default_model_prints_no_bar_and_restores_the_setting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The embedded text encoder loads without transformers' "Loading weights" bar (it cluttered
+    the demo), and the library's bar setting is left as it was for user models."""
+    from transformers.utils import logging as hf_logging
+
+    from reelproof.generator import tinyvid
+    from reelproof.generator.loading import default_model_dir
+
+    assert hf_logging.is_progress_bar_enabled()
+    tinyvid.load_pipeline(default_model_dir())
+    captured = capsys.readouterr()
+    assert "Loading weights" not in captured.err + captured.out
+    assert hf_logging.is_progress_bar_enabled()
+
+
 def test_train_command_writes_a_loadable_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -552,8 +552,23 @@ def load_pipeline(folder: Path) -> TinyVideoPipeline:
             raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
     cfg = config_in_folder(folder)
     transformer = denoiser_class(cfg.denoiser).from_pretrained(folder / "transformer")  # type: ignore[no-untyped-call]
-    text_encoder = UMT5EncoderModel.from_pretrained(folder / "text_encoder")
+    text_encoder = _load_quietly(folder / "text_encoder")
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")  # type: ignore[no-untyped-call]
     pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)  # type: ignore[no-untyped-call]
     pipe.tinyvid_config = cfg
     return pipe
+
+
+def _load_quietly(folder: Path) -> UMT5EncoderModel:
+    """The embedded text encoder, without transformers' "Loading weights" bar: its 22 tensors
+    load in a millisecond, and the bar only cluttered ``reelproof demo``'s first lines. The
+    library's setting is restored afterwards (user models keep their bar)."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # untyped in transformers
+    try:
+        return UMT5EncoderModel.from_pretrained(folder)
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]  # untyped in transformers
