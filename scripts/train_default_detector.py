@@ -10,11 +10,14 @@ Steps (cached under ``--work``; a re-run reuses what is there):
    Laplacian residual of 8 32x32 patches per frame;
 3. the traces CNN (3.6 k weights, from scratch, torch on one thread) on those residual patches,
    its patch-logit mean and spread joined to the forensic features (``traces.py``);
-4. the calibrated frame head (``fit_detector``: source-/family-grouped calibration, thresholds
-   from out-of-fold validation clips only);
-5. face mode: MTCNN faces of every clip plus real face photos (``make data data-extra``), each
+4. the temporal noise features of every clip's first 24 consecutive frames
+   (``reelproof.detector.temporal``), appended to its frame rows;
+5. the calibrated head (``fit_detector``, head ``fusion``: a logistic regression on the frame
+   features and one on the temporal vector, logits added; source-/family-grouped calibration,
+   thresholds from out-of-fold validation clips only);
+6. face mode: MTCNN faces of every clip plus real face photos (``make data data-extra``), each
    real face also self-blended; a logistic face head with its own calibration and thresholds;
-6. ``detector/reelproof/detector/weights/default.joblib`` and its cards.
+7. ``detector/reelproof/detector/weights/default.joblib`` and its cards.
 
 The decoder-reconstruction corpus is not used: measured on the shared clips, adding it lowers
 the leave-one-family-out AUC (see ``docs/benchmarks/detector.md``). About 10 minutes on 2
@@ -22,6 +25,8 @@ cores the first time (format controls and face detection), a minute after that.
 
 Usage: python scripts/train_default_detector.py [--aivideo DIR] [--data data]
        [--work data/detector] [--out PATH] [--seed 0]
+       python scripts/train_default_detector.py --card-only   (after reelproof eval detector:
+       rewrites MODEL_CARD.md from the saved weights and the new benchmark, no retraining)
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def main() -> None:
     from reelproof.detector.model import DetectorConfig
     from reelproof.detector.protocol import concat_features
     from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.temporal_data import join_vectors, set_vectors, vectors_by_path
     from reelproof.detector.traces import PatchExtractor, TracesExtractor
     from reelproof.detector.traces_training import fit_traces, with_traces
     from reelproof.detector.training import fit_detector
@@ -54,10 +60,27 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "data" / "detector")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--card-only", action="store_true", help="rewrite MODEL_CARD.md, keep the weights"
+    )
     args = parser.parse_args()
+    if args.card_only:
+        from reelproof.detector import load_detector
+
+        saved = load_detector(args.out)
+        write_model_card(args.out.with_name("MODEL_CARD.md"), saved.model_id, saved.card)
+        print(f"wrote {args.out.with_name('MODEL_CARD.md')} for {saved.model_id}")
+        return
 
     aivideo = require_aivideo(args.aivideo)
-    config = DetectorConfig(backbone="traces", margin=MARGIN, target_fpr=0.01, seed=args.seed)
+    config = DetectorConfig(
+        backbone="traces",
+        head="fusion",
+        margin=MARGIN,
+        target_fpr=0.01,
+        seed=args.seed,
+        temporal=True,
+    )
     work = args.work / "aivideo"
     forensic = create_backbone("forensic")
     sets = aivideo_features(aivideo, work, forensic, TRAIN_FRAMES, MARGIN, log=print)
@@ -65,7 +88,10 @@ def main() -> None:
     all_patches = concat_features(list(patches.values()))
     print(f"training the traces CNN on the residual patches of {len(all_patches.videos)} clips")
     net = fit_traces(all_patches, seed=args.seed)
-    feats = with_traces(concat_features(list(sets.values())), all_patches, net)
+    frames = with_traces(concat_features(list(sets.values())), all_patches, net)
+    by_set = vectors_by_path(sets, set_vectors(sets, work / "features", log=print))
+    by_path = {path: vector for table in by_set.values() for path, vector in table.items()}
+    feats = join_vectors({"all": frames}, {"all": by_path})["all"]
     extractor = TracesExtractor(net)
     card = {
         "intended_use": "fallback classifier behind C2PA provenance and the ReelProof watermark",
@@ -137,6 +163,7 @@ def data_card(sets: dict[str, Any]) -> dict[str, Any]:
 def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
     """A human-readable card next to the weights (the JSON card holds everything)."""
     from reelproof.detector.faces import DETECT_FRAMES
+    from reelproof.detector.temporal import CONSECUTIVE_FRAMES, MAX_SHORT_SIDE
 
     train, oof = card["training"], card["out_of_fold"]
     v = oof["video"]
@@ -160,8 +187,17 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         "plus the *traces* CNN's mean and spread of patch logits (3.6 k weights, three 3x3 "
         "convolutions on the 32x32 Laplacian residual of 8 of those patches scaled to unit "
         "RMS, trained from scratch on the same clips and controls, the patches also mirrored "
-        "and transposed; numpy at scoring); "
-        f"logistic head (C = {card['head_params'].get('C', 'default')}) calibrated by one "
+        "and transposed; numpy at scoring).",
+        f"- Temporal: 4 noise features of the clip's first {CONSECUTIVE_FRAMES} consecutive "
+        f"frames (luma at most {MAX_SHORT_SIDE} px on the short side, repeated frames left "
+        "out): the change of the 3x3 "
+        "high-pass detail between frames, the same in still areas, the frame difference "
+        "there, and the change left after DIS optical-flow compensation. A camera draws new "
+        "sensor noise in every frame; generators do not. Clips with fewer than three "
+        "distinct frames are scored on the frame features alone.",
+        "- Head: two logistic regressions (C = "
+        f"{card['head_params'].get('C', 'default')}), one on each frame's features and one on "
+        "the clip's temporal vector, their logits added with equal weight; calibrated by one "
         "sigmoid on out-of-fold scores (folds grouped by family and source); mean-logit "
         "pooling per second and per clip with clip-level Platt scaling.",
         f"- Thresholds: real <= {card['thresholds']['low']:.3f} < inconclusive < "
@@ -198,8 +234,9 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         "Example frames: `docs/benchmarks/detector_failures/` (written by "
         "`reelproof eval detector`).",
         "",
-        "- Generators whose output looks like upscaled camera footage (Runway Gen-2, "
-        "Hotshot-XL, EasyAnimate) score *below* camera clips: held-out AUC under 0.5.",
+        "- Face swaps (DeepFaceLive), talking heads (SadTalker, AniPortrait) and Runway "
+        "Gen-2 score *below* camera clips: held-out AUC under 0.5. A face swap keeps the "
+        "camera's sensor noise outside the face, so the temporal features miss it too.",
         "- Face swaps and talking heads change only the face; the full-frame score misses them "
         "and the face head is weak (held-out AUC in the benchmark).",
         "- Camera clips that were resized, screen-recorded or heavily filtered can score high.",

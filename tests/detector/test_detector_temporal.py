@@ -16,8 +16,14 @@ from reelproof.detector.temporal import (
     clip_temporal_features,
     temporal_features,
 )
+from reelproof.detector.temporal_data import (
+    clip_vectors,
+    join_vectors,
+    set_vectors,
+    vectors_by_path,
+)
 from reelproof.detector.training import VideoFeatures
-from reelproof.eval.detector_temporal import clip_vectors, joined_sets, temporal_sets
+from reelproof.eval.detector_temporal import temporal_sets
 
 from .conftest import write_mp4
 
@@ -93,10 +99,13 @@ def test_encoded_files_keep_the_difference_and_sets_are_built(tmp_path: Path) ->
     assert [v.path for v in clips["orig"].videos] == [camera, frozen]
     assert [v.path for v, _ in clips["orig"].skipped] == [still]
     assert clips["orig"].X.shape == (2, TEMPORAL_DIM)
-    joined = joined_sets({"orig": frames}, clips)["orig"]
-    assert joined.X.shape == (4, 2 + TEMPORAL_DIM)
+    tables = set_vectors({"orig": frames}, tmp_path / "cache")  # read back from the cache
+    joined = join_vectors({"orig": frames}, vectors_by_path({"orig": frames}, tables))["orig"]
+    assert joined.X.shape == (6, 2 + TEMPORAL_DIM)
+    assert joined.videos == frames.videos and np.array_equal(joined.video, frames.video)
     assert np.array_equal(joined.X[2, 2:], clips["orig"].X[1])  # frozen clip's rows
-    assert np.array_equal(joined.X[:, :2], frames.X[:4])
+    assert np.isnan(joined.X[4:, 2:]).all()  # the short clip: no vector, rows kept
+    assert np.array_equal(joined.X[:, :2], frames.X)
 
 
 def test_the_cache_is_reused_and_refreshed_when_a_file_changes(tmp_path: Path) -> None:
@@ -124,6 +133,7 @@ def test_the_report_section_compares_the_four_runs_per_family() -> None:
 
     shipped = rows(a=0.6, b=0.4)
     lines = temporal_section(shipped, rows(a=0.5, b=0.5), rows(a=0.9, b=0.7), rows(a=0.8))
+    assert any("frames only" in line and "temporal alone" in line for line in lines)
     assert "| a | 0.600 | 0.500 | 0.900 | 0.800 |" in lines
     assert "| b | 0.400 | 0.500 | 0.700 | n/a |" in lines
     mean = next(line for line in lines if line.startswith("| mean |"))

@@ -7,6 +7,9 @@ Pipeline of one clip:
    heavily compressed clips get label ``abstain`` with a ``code`` and a reason, and no probability;
 3. crop letterbox bars (``frames.find_content_box``) and a logo margin; backbone features per frame; head probability per frame, calibrated with
    one sigmoid fitted on out-of-fold scores (folds grouped by source; ``PlattCalibrated``);
+   with ``DetectorConfig.temporal`` (the default weights), every frame row also carries the
+   clip's temporal vector (``temporal.py``: how fine detail changes over its first consecutive
+   frames, decoded separately as small luma), and the ``fusion`` head adds a temporal logit;
 4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
    Platt calibrator fitted on out-of-fold clip scores;
 5. label: ``synthetic`` at or above ``threshold_high`` (set for the target false-positive rate on
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reelproof.core import InputError
-from reelproof.core.io import MediaInfo
+from reelproof.core.io import MediaInfo, MediaLimits
 from reelproof.detector.backbones import FeatureExtractor
 from reelproof.detector.faces import FaceHead, threshold_label
 from reelproof.detector.frames import find_content_box, gray_u8, inner_box
@@ -66,6 +70,9 @@ class DetectorConfig:
         folds: cross-validation folds (grouped by source) for calibration and thresholds.
         seed: seeds the head.
         margin: share of the picture left out on every side when choosing patches (logos).
+        temporal: every frame row also carries the clip's temporal vector
+            (``reelproof.detector.temporal``, from its first consecutive frames); the head
+            must know the last columns are that vector (``fusion``).
     """
 
     backbone: str = "forensic"
@@ -80,6 +87,7 @@ class DetectorConfig:
     folds: int = 4
     seed: int = 0
     margin: float = 0.0
+    temporal: bool = False
 
 
 def bits_per_pixel(info: MediaInfo) -> float | None:
@@ -154,6 +162,7 @@ class ClipDetector:
         timestamps: npt.NDArray[np.float64] | None = None,
         bits_per_pixel: float | None = None,
         faces: bool = False,
+        temporal_of: Callable[[], FloatArray] | None = None,
     ) -> DetectorScore:
         """Score sampled frames of one clip.
 
@@ -164,6 +173,9 @@ class ClipDetector:
             bits_per_pixel: coded bits per pixel per frame of the file, when known (checks
                 for heavy compression).
             faces: also run face mode (needs a detector with a face head).
+            temporal_of: computes the clip's temporal vector (``temporal_vector``), called
+                only once the clip passed screening; without it a detector that uses
+                temporal features scores on its frame features alone.
 
         Returns:
             The clip's ``DetectorScore``.
@@ -193,6 +205,9 @@ class ClipDetector:
         )
         if reason is not None:
             return self._abstain(Abstention("flat", reason))
+        if self.uses_temporal:
+            vector = temporal_of() if temporal_of is not None else None
+            feats = with_temporal(feats, vector)
         frame_p = self.frame_probabilities(feats[usable])
         p = self.pool(frame_p)
         label = self.label_for(p)
@@ -213,6 +228,19 @@ class ClipDetector:
             code=code,
             faces=tracks,
         )
+
+    @property
+    def uses_temporal(self) -> bool:
+        """Frame rows end with the clip's temporal vector (models saved before it: no)."""
+        return bool(getattr(self.config, "temporal", False))
+
+    def temporal_vector(self, path: str | Path, limits: MediaLimits | None = None) -> FloatArray:
+        """The clip's temporal vector (NaN when fewer than three distinct frames decode)."""
+        from reelproof.core.io import DEFAULT_LIMITS
+        from reelproof.detector.temporal import clip_temporal_features
+
+        vector = clip_temporal_features(Path(path), limits=limits or DEFAULT_LIMITS)
+        return np.asarray(vector, dtype=np.float64)
 
     @property
     def screen_config(self) -> ScreenConfig:
@@ -260,7 +288,14 @@ class ClipDetector:
         info = probe(Path(path))
         frames, stamps, fps = sample_frames(Path(path), budget)
         bpp = bits_per_pixel(info)
-        return self.score_frames(frames, fps, stamps, bits_per_pixel=bpp, faces=faces)
+        return self.score_frames(
+            frames,
+            fps,
+            stamps,
+            bits_per_pixel=bpp,
+            faces=faces,
+            temporal_of=lambda: self.temporal_vector(path),
+        )
 
     @property
     def has_face_head(self) -> bool:
@@ -345,6 +380,19 @@ def clip_features(
     if not usable.any():
         return feats, usable, "no textured area: frames are flat or blank"
     return feats, usable, None
+
+
+def with_temporal(
+    feats: npt.NDArray[np.float32], vector: npt.NDArray[np.floating[Any]] | None
+) -> npt.NDArray[np.float32]:
+    """Frame rows with the clip's temporal vector appended (NaN when it is not known: the
+    fusion head then uses the frame features alone)."""
+    from reelproof.detector.temporal import TEMPORAL_DIM
+
+    extra = np.full((feats.shape[0], TEMPORAL_DIM), np.nan, dtype=np.float32)
+    if vector is not None:
+        extra[:] = np.asarray(vector, dtype=np.float32)
+    return np.concatenate([feats, extra], axis=1)
 
 
 def _as_rgb(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:

@@ -5,10 +5,11 @@ Protocol (splits by generator family and by camera source, never by frame):
 - data: the shared real-generator clips (``../shared/aivideo``) with format controls (camera
   clips passed through the GIF-palette / frame-rate / downscale chains, kept as camera);
 - leave-one-family-out for every family (``detector_splits.leave_one_family_out``), for the
-  detector (forensic features + the traces CNN, one CNN trained per camera fold and group of
-  families, never on the held-out ones), for the forensic features alone, and for a
-  format-only baseline (frame rate, size, length, bits per pixel,
-  palette size) under the same splits;
+  shipped detector (forensic features + the traces CNN, one CNN trained per camera fold and
+  group of families, never on the held-out ones, fused with the temporal noise features), for
+  the same without the temporal features, for the forensic and the temporal features alone,
+  and for a format-only baseline (frame rate, size, length, bits per pixel, palette size)
+  under the same splits;
 - grouped hold-out with the full calibrated pipeline: ECE, TPR and FPR at the "synthetic"
   threshold on held-out families and sources;
 - out of domain, with the shipped weights, on camera sources never trained on (``make data``
@@ -82,12 +83,13 @@ def run_detector_benchmark(
     from reelproof.detector.heads import create_head
     from reelproof.detector.model import DetectorConfig
     from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.temporal_data import join_vectors, set_vectors, vectors_by_path
     from reelproof.detector.traces import PatchExtractor
     from reelproof.detector.traces_training import traces_for
     from reelproof.eval.detector_ood import out_of_domain, pan_check
     from reelproof.eval.detector_report import Report, write_report
     from reelproof.eval.detector_splits import grouped_holdout, leave_one_family_out
-    from reelproof.eval.detector_temporal import joined_sets, temporal_sets
+    from reelproof.eval.detector_temporal import temporal_sets
 
     cfg = cfg or DetectorBenchConfig()
     started = time.monotonic()
@@ -99,29 +101,49 @@ def run_detector_benchmark(
     sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, MARGIN, log)
     patches = aivideo_features(aivideo, work, PatchExtractor(), cfg.max_frames, MARGIN, log)
 
-    def head() -> Any:
-        return create_head(cfg.head, random_state=cfg.seed)
+    def head(name: str = cfg.head) -> Any:
+        return create_head(name, random_state=cfg.seed)
+
+    def fusion() -> Any:
+        return head("fusion")
+
+    vectors = vectors_by_path(sets, set_vectors(sets, work / "features", log))
+    # Each split trains its own traces CNN on the clips it may train on; the shipped and the
+    # frames-only runs share it (the same rule gives the same CNN).
+    traces_cache: dict[frozenset[str], dict[str, VideoFeatures]] = {}
+
+    def frames_only(rule: Callable[[Any], bool]) -> dict[str, VideoFeatures]:
+        key = frozenset(str(v.path) for f in sets.values() for v in f.videos if rule(v))
+        if key not in traces_cache:  # about 1 MB of features per split
+            traces_cache[key] = traces_for(sets, patches, rule, cfg.seed)
+        return traces_cache[key]
 
     def prepare(rule: Callable[[Any], bool]) -> dict[str, VideoFeatures]:
-        # Each split trains its own traces CNN on the clips it may train on.
-        return traces_for(sets, patches, rule, cfg.seed)
+        return join_vectors(frames_only(rule), vectors)
 
     log("leave-one-family-out: forensic features alone")
     lofo_forensic = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed)
-    log("leave-one-family-out: temporal noise features (consecutive frames)")
+    log("leave-one-family-out: temporal noise features alone (consecutive frames)")
     clip_sets = temporal_sets(sets, work / "features", log)
     lofo_temporal = leave_one_family_out(clip_sets, head, real_folds=cfg.folds, seed=cfg.seed)
-    joined = joined_sets(sets, clip_sets)
-    lofo_joined = leave_one_family_out(joined, head, real_folds=cfg.folds, seed=cfg.seed)
-    log("leave-one-family-out: forensic + traces detector (a CNN per split)")
+    log("leave-one-family-out: shipped detector (a CNN per split, temporal features fused)")
     lofo = leave_one_family_out(
-        sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
+        sets, fusion, real_folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
+    )
+    log("leave-one-family-out: the same on frame features only (the same CNNs)")
+    lofo_frames = leave_one_family_out(
+        sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log, prepare=frames_only
     )
     log("leave-one-family-out: format-only baseline")
     fmt_sets = {name: format_features(f) for name, f in sets.items()}
     fmt = leave_one_family_out(fmt_sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
     det_cfg = DetectorConfig(
-        backbone="traces", margin=MARGIN, target_fpr=0.01, head=cfg.head, seed=cfg.seed
+        backbone="traces",
+        margin=MARGIN,
+        target_fpr=0.01,
+        head="fusion",
+        seed=cfg.seed,
+        temporal=True,
     )
     held, _models = grouped_holdout(
         sets, det_cfg, folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
@@ -147,7 +169,7 @@ def run_detector_benchmark(
         max_frames=cfg.max_frames,
         pans=pans,
         lofo_temporal=lofo_temporal,
-        lofo_joined=lofo_joined,
+        lofo_frames=lofo_frames,
     )
     return write_report(out, report)
 

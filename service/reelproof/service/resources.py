@@ -59,8 +59,16 @@ class ClipScorer(Protocol):
         timestamps: npt.NDArray[np.float64] | None = None,
         bits_per_pixel: float | None = None,
         faces: bool = False,
+        temporal_of: Callable[[], npt.NDArray[np.float64]] | None = None,
     ) -> DetectorScore:
-        """Score (T, H, W, 3) uint8 RGB frames already sampled from one clip."""
+        """Score (T, H, W, 3) uint8 RGB frames already sampled from one clip;
+        ``temporal_of`` computes the clip's temporal vector once it passed screening."""
+        ...
+
+    def temporal_vector(
+        self, path: str | Path, limits: MediaLimits | None = None
+    ) -> npt.NDArray[np.float64]:
+        """The clip's temporal vector, from its first consecutive frames."""
         ...
 
 

@@ -253,12 +253,14 @@ class SignalRunner:
             from reelproof.detector.model import bits_per_pixel
 
             assert chunk.fps is not None  # sampled from a probed stream: its rate is known
+            limits = self.resources.limits
             return model.score_frames(
                 chunk.frames,
                 float(chunk.fps),
                 chunk.timestamps,
                 bits_per_pixel=bits_per_pixel(media),
                 faces=faces,
+                temporal_of=lambda: model.temporal_vector(path, limits),
             )
 
         return run_signal(score)

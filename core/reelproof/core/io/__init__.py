@@ -2,7 +2,8 @@
 
 - ``probe(path, limits)`` reads the header (no decoding) and enforces ``MediaLimits``.
 - ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips;
-  ``sample_frames(path, count)`` returns a few frames spread over a clip, decoding less.
+  ``sample_frames(path, count)`` returns a few frames spread over a clip, decoding less;
+  ``read_luma(path, n, max_short_side)`` the first frames as small luma (temporal measures).
 - Stills (JPEG, PNG, WebP, HEIC/HEIF, AVIF): ``sniff_still`` from bytes, ``probe_still`` (header,
   limits), ``decode_still`` (one (1, H, W, 3) uint8 RGB frame).
 - ``VideoWriter`` / ``write_clip`` write H.264/H.265 (BT.709 limited, yuv420p, +faststart)
@@ -21,6 +22,7 @@ from reelproof.core.io.limits import (
     DEFAULT_LIMITS,
     MediaLimits,
 )
+from reelproof.core.io.luma import read_luma
 from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
 from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
 from reelproof.core.io.sampler import sample_frame_sets, sample_frames
@@ -56,6 +58,7 @@ __all__ = [
     "probe",
     "probe_still",
     "read_clip",
+    "read_luma",
     "resolve_input_path",
     "sample_frame_sets",
     "sample_frames",
