@@ -163,7 +163,7 @@ def data_card(sets: dict[str, Any]) -> dict[str, Any]:
 def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
     """A human-readable card next to the weights (the JSON card holds everything)."""
     from reelproof.detector.faces import DETECT_FRAMES
-    from reelproof.detector.temporal import CONSECUTIVE_FRAMES, MAX_SHORT_SIDE
+    from reelproof.detector.temporal import CONSECUTIVE_FRAMES, MAX_INTRO_FRAMES, MAX_SHORT_SIDE
 
     train, oof = card["training"], card["out_of_fold"]
     v = oof["video"]
@@ -193,8 +193,10 @@ def write_model_card(path: Path, model_id: str, card: dict[str, Any]) -> None:
         "out): the change of the 3x3 "
         "high-pass detail between frames, the same in still areas, the frame difference "
         "there, and the change left after DIS optical-flow compensation. A camera draws new "
-        "sensor noise in every frame; generators do not. Clips with fewer than three "
-        "distinct frames are scored on the frame features alone.",
+        "sensor noise in every frame; generators do not. A black or fade-in intro is "
+        f"skipped first (up to {MAX_INTRO_FRAMES} frames); clips with fewer than three "
+        "distinct frames left "
+        "are scored on the frame features alone.",
         "- Head: two logistic regressions (C = "
         f"{card['head_params'].get('C', 'default')}), one on each frame's features and one on "
         "the clip's temporal vector, their logits added with equal weight; calibrated by one "

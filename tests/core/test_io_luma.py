@@ -48,3 +48,12 @@ def test_bad_arguments_and_files_get_clear_errors(bikes_mp4: Path, tmp_path: Pat
     small = DEFAULT_LIMITS.__class__(max_pixels_per_frame=1000)
     with pytest.raises(LimitExceededError):
         read_luma(bikes_mp4, 4, limits=small)  # refused before decoding
+
+
+def test_skipped_frames_are_decoded_but_not_returned(bikes_mp4: Path) -> None:
+    whole = read_luma(bikes_mp4, 8, max_short_side=120)
+    assert np.array_equal(read_luma(bikes_mp4, 3, max_short_side=120, skip_frames=5), whole[5:])
+    past_the_end = read_luma(bikes_mp4, 3, max_short_side=120, skip_frames=10_000)
+    assert past_the_end.shape == (0, *whole.shape[1:])
+    with pytest.raises(InputError):
+        read_luma(bikes_mp4, 3, skip_frames=-1)

@@ -42,6 +42,19 @@ def test_metrics_on_known_cases() -> None:
     assert expected_calibration_error(calibrated, (p > 0.5).astype(float)) > 0.2
 
 
+def test_the_ece_noise_floor_shrinks_with_more_clips_and_surer_probabilities() -> None:
+    from reelproof.detector.metrics import ece_noise_floor
+
+    # (Class balancing pins a single bin's share at one half: spread the probabilities.)
+    unsure_few, low, high = ece_noise_floor(np.linspace(0.3, 0.7, 100), draws=200)
+    assert 0.0 < low <= unsure_few <= high
+    assert 0.03 < unsure_few < 0.2
+    unsure_many, _, _ = ece_noise_floor(np.linspace(0.3, 0.7, 10000), draws=50)
+    assert unsure_many < unsure_few / 4
+    sure, _, _ = ece_noise_floor(np.r_[np.full(50, 0.01), np.full(50, 0.99)], draws=200)
+    assert sure < unsure_few
+
+
 @pytest.mark.parametrize("head", ["logistic", "hgb"])
 def test_calibrated_probabilities_match_held_out_frequencies(head: str) -> None:
     assert head in list_heads()

@@ -120,3 +120,10 @@ def test_with_temporal_appends_the_vector_or_nan() -> None:
     joined = with_temporal(rows, vector)
     assert joined.shape == (3, 2 + TEMPORAL_DIM) and np.array_equal(joined[1, 2:], vector)
     assert np.isnan(with_temporal(rows, None)[:, 2:]).all()
+
+
+def test_temporal_rows_need_the_fusion_head() -> None:
+    from reelproof.core import ConfigError
+
+    with pytest.raises(ConfigError, match="fusion head"):
+        DetectorConfig(head="logistic", temporal=True)

@@ -14,6 +14,7 @@ from reelproof.detector.temporal import (
     TEMPORAL_DIM,
     TEMPORAL_NAMES,
     clip_temporal_features,
+    leading_intro,
     temporal_features,
 )
 from reelproof.detector.temporal_data import (
@@ -138,3 +139,32 @@ def test_the_report_section_compares_the_four_runs_per_family() -> None:
     assert "| b | 0.400 | 0.500 | 0.700 | n/a |" in lines
     mean = next(line for line in lines if line.startswith("| mean |"))
     assert "**0.500** (lowest 0.400)" in mean and "**0.800** (lowest 0.700)" in mean
+
+
+def _intro(clip: np.ndarray, black: int, fade: int) -> np.ndarray:
+    """``black`` black frames, then ``fade`` frames fading in on the first frame held still."""
+    first = clip[0].astype(np.float32)
+    ramp = [(first * (i + 1) / (fade + 1)).astype(np.uint8) for i in range(fade)]
+    return np.concatenate([np.zeros((black, *clip.shape[1:]), np.uint8), np.stack(ramp), clip])
+
+
+def test_an_intro_is_skipped_before_measuring(tmp_path: Path) -> None:
+    camera = np.concatenate([_clip(True), _clip(True, seed=5)])  # 32 frames
+    plain = write_mp4(tmp_path / "plain.mp4", camera, crf=12)
+    # 30 frames of intro: the first 24-frame run is all intro, the second starts in the fade.
+    opened = write_mp4(tmp_path / "intro.mp4", _intro(camera, black=12, fade=18), crf=12)
+    expected = clip_temporal_features(plain)
+    got = clip_temporal_features(opened)
+    assert np.isfinite(got).all()
+    assert np.allclose(got, expected, rtol=0.1, atol=0.02)
+    # Measured from the start instead, the frozen fade reads as detail that changes less.
+    fade_only = temporal_features(_intro(camera, black=0, fade=18)[:18])
+    index = TEMPORAL_NAMES.index("compensated_change")
+    assert fade_only[index] < 0.7 * expected[index]
+
+
+def test_leading_intro_counts_blank_and_fading_frames() -> None:
+    camera = _clip(True)[..., 0]
+    assert leading_intro(camera) == 0
+    assert leading_intro(_intro(_clip(True), black=3, fade=4)[..., 0]) == 7
+    assert leading_intro(np.zeros((5, 32, 32), np.uint8)) == 5

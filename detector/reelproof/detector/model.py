@@ -89,6 +89,16 @@ class DetectorConfig:
     margin: float = 0.0
     temporal: bool = False
 
+    def __post_init__(self) -> None:
+        if self.temporal and self.head != "fusion":
+            from reelproof.core import ConfigError
+
+            # Other heads cannot take the NaN vector of a clip too still to measure.
+            raise ConfigError(
+                f"temporal features need the fusion head, not {self.head!r}",
+                hint="use DetectorConfig(head='fusion', temporal=True)",
+            )
+
 
 def bits_per_pixel(info: MediaInfo) -> float | None:
     """The file's average coded bits per pixel per frame (heavy compression screening)."""

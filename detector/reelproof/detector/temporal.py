@@ -37,19 +37,55 @@ FLOW_PRESET = 1  # cv2.DISOPTICAL_FLOW_PRESET_FAST
 _STILL_LEVEL = 2.0  # mean |frame difference| over 9x9 pixels below which an area is still
 _MIN_STILL_PIXELS = 500
 _REPEAT_LEVEL = 0.05  # mean |difference| (8-bit levels) below which a frame repeats the last
+MAX_INTRO_FRAMES = 150  # leading frames an intro may take (5 s at 30 fps) before we stop looking
+# A fade from black brightens every frame by several percent (a 1-s fade at 25 fps: 4% and
+# more); auto-exposure drifts by well under 1% per frame.
+_FADE_STEP = 0.02
+_BLANK_DETAIL = 0.05  # mean |high-pass| (8-bit levels) of a frame with no picture at all
+_DARK_LEVEL = 16.0  # mean level (full range) under which a frame is black
 
 
 def clip_temporal_features(
     path: Path, frames: int = CONSECUTIVE_FRAMES, limits: MediaLimits = DEFAULT_LIMITS
 ) -> FloatArray:
-    """Temporal features of the first ``frames`` frames of a video file; (TEMPORAL_DIM,).
+    """Temporal features of ``frames`` consecutive frames of a video file; (TEMPORAL_DIM,).
 
-    The frames are decoded straight to luma at the working size (``read_luma``). NaN
-    everywhere when fewer than three distinct frames decode (a still or a slideshow).
+    The run starts after any intro (black frames, a fade from black), up to
+    ``MAX_INTRO_FRAMES`` in: news clips often open with one, and a fade of a frozen frame has
+    no fresh sensor noise, so it would read as generated. The frames are decoded straight
+    to luma at the working size (``read_luma``). NaN everywhere when fewer than three distinct
+    frames are left (a still, a slideshow, a clip that is all intro).
     """
     from reelproof.core.io.luma import read_luma
 
-    return luma_temporal_features(read_luma(path, frames, MAX_SHORT_SIDE, limits))
+    start = 0
+    luma = read_luma(path, frames, MAX_SHORT_SIDE, limits)
+    lead = leading_intro(luma)
+    while lead > 0 and start + lead <= MAX_INTRO_FRAMES and len(luma) == frames:
+        start += lead
+        luma = read_luma(path, frames, MAX_SHORT_SIDE, limits, skip_frames=start)
+        lead = leading_intro(luma)
+    return luma_temporal_features(luma[lead:])
+
+
+def leading_intro(luma: npt.NDArray[np.uint8]) -> int:
+    """How many leading frames of a (T, h, w) uint8 run are intro: a run that opens on a
+    black or blank frame, then every frame that is still blank or fading in (the next frame
+    more than ``_FADE_STEP`` brighter). All of them when every frame is. A run that opens on
+    a picture has no intro, however its light changes."""
+    for i, plane in enumerate(luma):
+        level = float(np.mean(plane))
+        blank = level < _DARK_LEVEL or _detail(plane) < _BLANK_DETAIL
+        if i == 0 and not blank:
+            return 0
+        fading = i + 1 < len(luma) and float(np.mean(luma[i + 1])) > (1 + _FADE_STEP) * level
+        if not (blank or fading):
+            return i
+    return len(luma)
+
+
+def _detail(plane: npt.NDArray[np.uint8]) -> float:
+    return float(np.mean(np.abs(_high_pass(plane.astype(np.float32)))))
 
 
 def temporal_features(frames: npt.NDArray[np.uint8]) -> FloatArray:

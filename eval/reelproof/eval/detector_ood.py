@@ -1,7 +1,7 @@
 """Out-of-domain slices of ``reelproof eval detector``: camera sources the detector never saw
 (``make data`` photos and, with ``make data-extra``, opencv-doc's), turned into stills recorded
-as movies, photo pans (plain, heavily compressed, vertical with bars), slideshows and boxed
-camera video; CGI as "not camera"; and how many shared clips the panned-still screening rule
+as movies, photo pans (plain, heavily compressed, vertical with bars), slideshows, boxed
+camera video and camera video behind a black + fade-in intro; CGI as "not camera"; and how many shared clips the panned-still screening rule
 would wrongly stop.
 """
 
@@ -70,6 +70,15 @@ def _boxed(frames: np.ndarray, vertical: bool) -> np.ndarray:
     return canvas
 
 
+def _with_intro(frames: np.ndarray, fps: int = 25) -> np.ndarray:
+    """1 s of black, then 1 s fading in on the first frame held still, then the clip (how
+    edited news clips often open)."""
+    black = np.zeros((fps, *frames.shape[1:]), np.uint8)
+    first = frames[0].astype(np.float32)
+    fade = np.stack([(first * (i / fps)).astype(np.uint8) for i in range(fps)])
+    return np.concatenate([black, fade, frames])
+
+
 def out_of_domain(detector: Any, data_dir: Path, work_dir: Path, log: Log) -> list[OodScore]:
     """The shipped detector on camera sources it never saw, and on CGI."""
     from reelproof.core.io import read_clip
@@ -128,6 +137,13 @@ def out_of_domain(detector: Any, data_dir: Path, work_dir: Path, log: Log) -> li
                     "camera video, pillarboxed 16:9",
                     name,
                     write_clip(folder / "boxed" / f"{name}.mp4", _boxed(frames, False)),
+                )
+            )
+            clips.append(
+                (
+                    "camera video after a 1-s black + 1-s fade-in intro",
+                    name,
+                    write_clip(folder / "intro" / f"{name}.mp4", _with_intro(frames)),
                 )
             )
     for path in sorted((data_dir / "video").glob("cgi_*.mp4")):

@@ -59,7 +59,8 @@ def temporal_section(
         "## Representation: temporal noise features\n",
         "Four numbers per clip from its first "
         f"{temporal.CONSECUTIVE_FRAMES} consecutive frames, decoded as luma at most "
-        f"{temporal.MAX_SHORT_SIDE} px on the short side (repeated frames left out): how much "
+        f"{temporal.MAX_SHORT_SIDE} px on the short side (repeated frames and a black or "
+        "fade-in intro left out): how much "
         "the 3x3 high-pass detail changes from frame to frame, the same in still areas, the "
         "median frame difference there, and the change left after motion compensation (DIS "
         "optical flow), each over the detail's own size (`reelproof.detector.temporal`). A "
