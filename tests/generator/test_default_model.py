@@ -321,7 +321,7 @@ def test_coordinate_grid_spans_the_trained_clip() -> None:
 def test_denoiser_reads_the_prompt(denoiser: str) -> None:
     import torch
 
-    from reelproof.generator import tinyvid
+    from reelproof.generator import tinyvid, tinyvid_text
 
     torch.manual_seed(0)
     cfg = tinyvid.TinyVidConfig(denoiser=denoiser)
@@ -331,7 +331,7 @@ def test_denoiser_reads_the_prompt(denoiser: str) -> None:
         "a red ball moving left on a black background",
         "a red ball moving right on a black background",
     ]
-    text = tinyvid.encode_text(pipe.text_encoder, pipe.tokenizer, prompts)
+    text = tinyvid_text.encode_text(pipe.text_encoder, pipe.tokenizer, prompts)
     assert text.pooled.shape == (2, cfg.text_dim)
     with torch.no_grad():
         out = tinyvid.denoise(pipe.transformer, noisy, torch.tensor([0.9, 0.9]), text, cfg)
@@ -344,11 +344,11 @@ def test_hunyuan_builds_and_runs_at_other_head_widths(head_dim: int) -> None:
     """Each head's rotary split (frames, rows, columns) must come out even for any even width."""
     import torch
 
-    from reelproof.generator import tinyvid
+    from reelproof.generator import tinyvid, tinyvid_text
 
     cfg = tinyvid.TinyVidConfig(heads=2, head_dim=head_dim, ffn_dim=4 * head_dim)
     pipe = tinyvid.build_pipeline(cfg)
-    text = tinyvid.encode_text(pipe.text_encoder, pipe.tokenizer, ["a red ball moving up"])
+    text = tinyvid_text.encode_text(pipe.text_encoder, pipe.tokenizer, ["a red ball moving up"])
     with torch.no_grad():
         out = tinyvid.denoise(
             pipe.transformer, torch.randn((1, 3, 4, 32, 32)), torch.tensor([0.5]), text, cfg

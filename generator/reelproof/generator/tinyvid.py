@@ -35,13 +35,21 @@ from diffusers import (
 )
 from diffusers.pipelines.wan.pipeline_output import WanPipelineOutput
 from diffusers.video_processor import VideoProcessor
-from transformers import UMT5Config, UMT5EncoderModel
+from transformers import UMT5EncoderModel
 
 from reelproof.core import ConfigError, InputError
 from reelproof.generator import scenes
+from reelproof.generator.tinyvid_text import (
+    PAD,
+    UNK,
+    TextStates,
+    WordTokenizer,
+    build_text_encoder,
+    encode_text,
+    load_text_encoder_quietly,
+)
 
 MARKER_FILE = "reelproof_tinyvid.json"
-PAD, UNK = "<pad>", "<unk>"
 
 
 @dataclass(frozen=True)
@@ -142,57 +150,6 @@ def velocity(
     return (noisy - output) / s
 
 
-class WordTokenizer:
-    """Word-level tokenizer over a closed vocabulary (lower-cased, whitespace split).
-
-    Unknown words are an error rather than silently mapped, so a user learns at once that the
-    default model only knows its scene vocabulary.
-    """
-
-    def __init__(self, vocab: tuple[str, ...], max_tokens: int) -> None:
-        self.vocab = vocab
-        self.max_tokens = max_tokens
-        self._index = {w: i for i, w in enumerate(vocab)}
-
-    def check(self, prompt: str) -> list[str]:
-        """Validate a prompt and return its words.
-
-        Raises:
-            InputError: Empty, too long, or containing words outside the vocabulary.
-        """
-        words = prompt.lower().replace(",", " ").split()
-        if len(words) > self.max_tokens:
-            raise InputError(
-                f"prompt has {len(words)} words; the default model reads at most {self.max_tokens}",
-                hint='write e.g. "a red ball moving left on a black background"',
-            )
-        unknown = sorted({w for w in words if w not in self._index or w in (PAD, UNK)})
-        if unknown:
-            known = ", ".join(w for w in self.vocab if w not in (PAD, UNK))
-            raise InputError(
-                f"the default model does not know the word(s) {', '.join(unknown)}",
-                hint=f"use only: {known}",
-            )
-        return words
-
-    def __call__(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Tokenize a batch; the empty string is the unconditional prompt.
-
-        Returns:
-            ids (B, max_tokens) int64 and attention mask (B, max_tokens) int64.
-        """
-        ids = torch.zeros((len(prompts), self.max_tokens), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, prompt in enumerate(prompts):
-            words = self.check(prompt) if prompt else []
-            for col, word in enumerate(words):
-                ids[row, col] = self._index[word]
-                mask[row, col] = 1
-        # An all-padding row would give attention nothing to attend to: keep the first slot.
-        mask[:, 0] = 1
-        return ids, mask
-
-
 def check_prompt_and_size(
     cfg: TinyVidConfig, prompt: str, num_frames: int, height: int, width: int
 ) -> None:
@@ -228,22 +185,6 @@ def config_in_folder(folder: Path) -> TinyVidConfig:
     body.setdefault("coords", False)  # likewise: no coordinate channels
     body.setdefault("denoiser", "wan")  # likewise: the Wan transformer
     return TinyVidConfig(**body)
-
-
-def build_text_encoder(cfg: TinyVidConfig) -> UMT5EncoderModel:
-    """A tiny randomly initialised UMT5 encoder for ``cfg``."""
-    config = UMT5Config(
-        vocab_size=len(cfg.vocab),
-        d_model=cfg.text_dim,
-        d_kv=cfg.text_dim // 4,
-        d_ff=cfg.text_dim * 2,
-        num_layers=cfg.text_layers,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        dropout_rate=0.0,
-        pad_token_id=0,
-    )
-    return UMT5EncoderModel(config)
 
 
 Denoiser = WanTransformer3DModel | HunyuanVideoTransformer3DModel
@@ -323,42 +264,6 @@ def _rope_split(head_dim: int) -> tuple[int, int]:
 def build_scheduler() -> FlowMatchEulerDiscreteScheduler:
     """The sampler the model was trained for (rectified flow, no timestep shift)."""
     return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)  # type: ignore[no-untyped-call]
-
-
-@dataclass(frozen=True)
-class TextStates:
-    """Encoded prompts as both denoisers read them.
-
-    Attributes:
-        states: (B, max_tokens, text_dim) float32, padding positions zeroed.
-        mask: (B, max_tokens) int64, 1 on words.
-        pooled: (B, text_dim) mean of ``states`` over the words.
-    """
-
-    states: torch.Tensor
-    mask: torch.Tensor
-    pooled: torch.Tensor
-
-    @staticmethod
-    def cat(parts: list[TextStates]) -> TextStates:
-        """Stack several batches along the batch axis."""
-        return TextStates(
-            torch.cat([p.states for p in parts]),
-            torch.cat([p.mask for p in parts]),
-            torch.cat([p.pooled for p in parts]),
-        )
-
-
-def encode_text(
-    text_encoder: UMT5EncoderModel, tokenizer: WordTokenizer, prompts: list[str]
-) -> TextStates:
-    """Encode prompts; padding positions are zeroed and left out of the pooled vector."""
-    ids, mask = tokenizer(prompts)
-    states: torch.Tensor = text_encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-    # Zero the padding like Wan's pipeline does, so the denoiser cannot read the padding.
-    states = states * mask[..., None].to(states.dtype)
-    pooled = states.sum(dim=1) / mask.sum(dim=1, keepdim=True).to(states.dtype)
-    return TextStates(states, mask, pooled)
 
 
 def denoise(
@@ -552,23 +457,8 @@ def load_pipeline(folder: Path) -> TinyVideoPipeline:
             raise ConfigError(f"{folder} lacks its {part}/ folder", hint="re-train or re-install")
     cfg = config_in_folder(folder)
     transformer = denoiser_class(cfg.denoiser).from_pretrained(folder / "transformer")  # type: ignore[no-untyped-call]
-    text_encoder = _load_quietly(folder / "text_encoder")
+    text_encoder = load_text_encoder_quietly(folder / "text_encoder")
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")  # type: ignore[no-untyped-call]
     pipe = TinyVideoPipeline(transformer.eval(), text_encoder.eval(), scheduler)  # type: ignore[no-untyped-call]
     pipe.tinyvid_config = cfg
     return pipe
-
-
-def _load_quietly(folder: Path) -> UMT5EncoderModel:
-    """The embedded text encoder, without transformers' "Loading weights" bar: its 22 tensors
-    load in a millisecond, and the bar only cluttered ``reelproof demo``'s first lines. The
-    library's setting is restored afterwards (user models keep their bar)."""
-    from transformers.utils import logging as hf_logging
-
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # untyped in transformers
-    try:
-        return UMT5EncoderModel.from_pretrained(folder)
-    finally:
-        if was_on:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]  # untyped in transformers

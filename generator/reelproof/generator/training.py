@@ -23,6 +23,7 @@ import numpy.typing as npt
 import torch
 
 from reelproof.generator import scenes, tinyvid
+from reelproof.generator.tinyvid_text import encode_text
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def train(
         sigma = torch.sigmoid(logits * cfg.noise_logit_std + cfg.noise_logit_mean)
         s = sigma.view(-1, 1, 1, 1, 1)
         xt = (1.0 - s) * x0 + s * noise
-        text = tinyvid.encode_text(text_encoder, pipe.tokenizer, batch_prompts)
+        text = encode_text(text_encoder, pipe.tokenizer, batch_prompts)
         pred = tinyvid.denoise(transformer, xt, sigma, text, model_cfg)
         weight = loss_weights(data[idx], [specs[i // cfg.instances_per_scene] for i in idx], cfg)
         # The loss is on the velocity whatever the transformer predicts ("v-loss" in Li & He).
