@@ -40,15 +40,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")  # the traces CNN trains on one to
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_FRAMES = 8
-MARGIN = 0.08
 DEFAULT_OUT = REPO / "detector" / "reelproof" / "detector" / "weights" / "default.joblib"
 
 
 def main() -> None:
     from reelproof.detector.backbones import create_backbone
-    from reelproof.detector.model import DetectorConfig
     from reelproof.detector.protocol import concat_features
-    from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.realgen import (
+        SHIPPED_MARGIN,
+        aivideo_features,
+        require_aivideo,
+        shipped_config,
+    )
     from reelproof.detector.temporal_data import join_vectors, set_vectors, vectors_by_path
     from reelproof.detector.traces import PatchExtractor, TracesExtractor
     from reelproof.detector.traces_training import fit_traces, with_traces
@@ -73,18 +76,13 @@ def main() -> None:
         return
 
     aivideo = require_aivideo(args.aivideo)
-    config = DetectorConfig(
-        backbone="traces",
-        head="fusion",
-        margin=MARGIN,
-        target_fpr=0.01,
-        seed=args.seed,
-        temporal=True,
-    )
+    config = shipped_config(args.seed)
     work = args.work / "aivideo"
     forensic = create_backbone("forensic")
-    sets = aivideo_features(aivideo, work, forensic, TRAIN_FRAMES, MARGIN, log=print)
-    patches = aivideo_features(aivideo, work, PatchExtractor(), TRAIN_FRAMES, MARGIN, log=print)
+    sets = aivideo_features(aivideo, work, forensic, TRAIN_FRAMES, SHIPPED_MARGIN, log=print)
+    patches = aivideo_features(
+        aivideo, work, PatchExtractor(), TRAIN_FRAMES, SHIPPED_MARGIN, log=print
+    )
     all_patches = concat_features(list(patches.values()))
     print(f"training the traces CNN on the residual patches of {len(all_patches.videos)} clips")
     net = fit_traces(all_patches, seed=args.seed)

@@ -10,7 +10,7 @@ import pytest
 
 from reelproof.core.errors import InputError, LimitExceededError, ReelProofError
 from reelproof.core.io import DEFAULT_LIMITS, read_clip
-from reelproof.core.io.luma import read_luma
+from reelproof.core.io.luma import iter_luma, read_luma
 
 
 def test_luma_matches_the_rgb_frames_shrunk(cgi_mp4: Path) -> None:
@@ -50,10 +50,16 @@ def test_bad_arguments_and_files_get_clear_errors(bikes_mp4: Path, tmp_path: Pat
         read_luma(bikes_mp4, 4, limits=small)  # refused before decoding
 
 
-def test_skipped_frames_are_decoded_but_not_returned(bikes_mp4: Path) -> None:
-    whole = read_luma(bikes_mp4, 8, max_short_side=120)
-    assert np.array_equal(read_luma(bikes_mp4, 3, max_short_side=120, skip_frames=5), whole[5:])
-    past_the_end = read_luma(bikes_mp4, 3, max_short_side=120, skip_frames=10_000)
-    assert past_the_end.shape == (0, *whole.shape[1:])
-    with pytest.raises(InputError):
-        read_luma(bikes_mp4, 3, skip_frames=-1)
+def test_iter_luma_streams_the_same_frames_and_opens_nothing_until_asked(
+    bikes_mp4: Path, tmp_path: Path
+) -> None:
+    whole = read_luma(bikes_mp4, 6, max_short_side=120)
+    frames = iter_luma(bikes_mp4, 120)
+    try:
+        streamed = [next(frames) for _ in range(6)]
+    finally:
+        frames.close()
+    assert np.array_equal(np.stack(streamed), whole)
+    missing = iter_luma(tmp_path / "nowhere.mp4")  # no error yet: nothing is opened
+    with pytest.raises(ReelProofError):
+        next(missing)

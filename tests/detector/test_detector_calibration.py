@@ -46,13 +46,20 @@ def test_the_ece_noise_floor_shrinks_with_more_clips_and_surer_probabilities() -
     from reelproof.detector.metrics import ece_noise_floor
 
     # (Class balancing pins a single bin's share at one half: spread the probabilities.)
-    unsure_few, low, high = ece_noise_floor(np.linspace(0.3, 0.7, 100), draws=200)
+    unsure_few, low, high = ece_noise_floor(np.linspace(0.3, 0.7, 100), 0.5, draws=200)
     assert 0.0 < low <= unsure_few <= high
     assert 0.03 < unsure_few < 0.2
-    unsure_many, _, _ = ece_noise_floor(np.linspace(0.3, 0.7, 10000), draws=50)
+    unsure_many, _, _ = ece_noise_floor(np.linspace(0.3, 0.7, 10000), 0.5, draws=50)
     assert unsure_many < unsure_few / 4
-    sure, _, _ = ece_noise_floor(np.r_[np.full(50, 0.01), np.full(50, 0.99)], draws=200)
+    sure, _, _ = ece_noise_floor(np.r_[np.full(50, 0.01), np.full(50, 0.99)], 0.5, draws=200)
     assert sure < unsure_few
+    # A set with more negatives than positives: labels follow the prior-shifted probability,
+    # so class balancing gives the calibrated p back and the floor does not grow with the mix.
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.2, 0.8, 3000)
+    balanced, _, _ = ece_noise_floor(p, 0.5, draws=100)
+    skewed, _, _ = ece_noise_floor(p, 0.2, draws=100)
+    assert skewed < 2 * balanced + 0.01
 
 
 @pytest.mark.parametrize("head", ["logistic", "hgb"])

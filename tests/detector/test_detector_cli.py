@@ -34,6 +34,25 @@ def test_train_eval_score_json(
     assert isinstance(score["segments"], list) and score["segments"]
 
 
+def test_train_eval_score_with_the_fusion_head(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "fusion.joblib"
+    args = ["detector", "train", "--data", str(tiny_dataset), "--head", "fusion"]
+    assert run([*args, "--out", str(model), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["card"]["config"]["temporal"] is True
+    # eval builds the same rows as scoring (frame features + the clip's temporal vector)
+    assert (
+        run(["detector", "eval", "--data", str(tiny_dataset), "--model", str(model), "--json"]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"][0]["metrics"]["auc"] > 0.9
+    clip = tiny_dataset / "real" / "src0__c0.mp4"
+    assert run(["detector", "score", str(clip), "--model", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["label"] in {"real", "inconclusive", "synthetic"}
+
+
 def test_score_default_weights_text_output(
     carphone_mp4: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

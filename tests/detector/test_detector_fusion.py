@@ -42,14 +42,17 @@ def test_fusion_adds_the_two_logits_and_beats_either_view() -> None:
     assert fused > max(frame_only, clip_only) + 0.02
 
 
-def test_rows_without_a_temporal_vector_get_the_frame_logit_alone() -> None:
+def test_rows_without_a_temporal_vector_get_the_mean_vector_logit() -> None:
     x, y = _two_views(400, seed=2)
     x[::3, 3:] = np.nan  # clips too still to measure
     head = create_head("fusion").fit(x, y)
     missing = ~np.isfinite(x[:, 3:]).all(axis=1)
     z = head.decision_function(x)
     assert np.isfinite(z).all()
-    assert np.allclose(z[missing], head.frame_model.decision_function(x[missing, :3]))
+    mean = np.nanmean(x[~missing, 3:], axis=0)
+    at_mean = head.temporal_model.decision_function(mean[None, :])[0]
+    frame_z = head.frame_model.decision_function(x[missing, :3])
+    assert np.allclose(z[missing], frame_z + at_mean)
     probabilities = head.predict_proba(x)
     assert probabilities.shape == (400, 2) and np.allclose(probabilities.sum(axis=1), 1.0)
 
@@ -125,5 +128,16 @@ def test_with_temporal_appends_the_vector_or_nan() -> None:
 def test_temporal_rows_need_the_fusion_head() -> None:
     from reelproof.core import ConfigError
 
-    with pytest.raises(ConfigError, match="fusion head"):
+    with pytest.raises(ConfigError, match="go together"):
         DetectorConfig(head="logistic", temporal=True)
+    with pytest.raises(ConfigError, match="go together"):
+        DetectorConfig(head="fusion")
+
+
+def test_a_picture_too_small_for_optical_flow_gets_no_vector_not_an_error(
+    temporal_detector: ClipDetector, tmp_path: Path
+) -> None:
+    from .conftest import camera_like_frames, write_mp4
+
+    tiny = write_mp4(tmp_path / "tiny.mp4", camera_like_frames(seed=3, size=12))
+    assert np.isnan(temporal_detector.temporal_vector(tiny)).all()

@@ -3,6 +3,7 @@ stills, and the benchmark's feature sets built from them (real encoded files).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,11 @@ from scipy import ndimage
 
 from reelproof.detector.datasets import LabeledVideo
 from reelproof.detector.temporal import (
+    MAX_INTRO_FRAMES,
     TEMPORAL_DIM,
     TEMPORAL_NAMES,
+    after_intro,
     clip_temporal_features,
-    leading_intro,
     temporal_features,
 )
 from reelproof.detector.temporal_data import (
@@ -24,6 +26,7 @@ from reelproof.detector.temporal_data import (
     vectors_by_path,
 )
 from reelproof.detector.training import VideoFeatures
+from reelproof.eval.detector_ood import with_intro
 from reelproof.eval.detector_temporal import temporal_sets
 
 from .conftest import write_mp4
@@ -61,6 +64,8 @@ def test_fresh_sensor_noise_changes_still_detail_frozen_detail_does_not() -> Non
     assert camera.shape == (TEMPORAL_DIM,) and np.isfinite(camera).all()
     # Independent noise in two frames: the difference of the detail is about as large as the
     # detail itself; detail fixed to the picture only changes by 8-bit rounding of the ramp.
+    # (The features are on a log1p scale; expm1 gives the ratios back.)
+    camera, frozen = np.expm1(camera), np.expm1(frozen)
     for name in ("still_detail_change", "compensated_change"):
         index = TEMPORAL_NAMES.index(name)
         assert camera[index] > 0.7
@@ -141,30 +146,44 @@ def test_the_report_section_compares_the_four_runs_per_family() -> None:
     assert "**0.500** (lowest 0.400)" in mean and "**0.800** (lowest 0.700)" in mean
 
 
-def _intro(clip: np.ndarray, black: int, fade: int) -> np.ndarray:
-    """``black`` black frames, then ``fade`` frames fading in on the first frame held still."""
-    first = clip[0].astype(np.float32)
-    ramp = [(first * (i + 1) / (fade + 1)).astype(np.uint8) for i in range(fade)]
-    return np.concatenate([np.zeros((black, *clip.shape[1:]), np.uint8), np.stack(ramp), clip])
-
-
 def test_an_intro_is_skipped_before_measuring(tmp_path: Path) -> None:
     camera = np.concatenate([_clip(True), _clip(True, seed=5)])  # 32 frames
     plain = write_mp4(tmp_path / "plain.mp4", camera, crf=12)
-    # 30 frames of intro: the first 24-frame run is all intro, the second starts in the fade.
-    opened = write_mp4(tmp_path / "intro.mp4", _intro(camera, black=12, fade=18), crf=12)
+    # 30 frames of intro, longer than the 24-frame run it precedes.
+    opened = write_mp4(tmp_path / "intro.mp4", with_intro(camera, black=12, fade=18), crf=12)
     expected = clip_temporal_features(plain)
     got = clip_temporal_features(opened)
     assert np.isfinite(got).all()
     assert np.allclose(got, expected, rtol=0.1, atol=0.02)
     # Measured from the start instead, the frozen fade reads as detail that changes less.
-    fade_only = temporal_features(_intro(camera, black=0, fade=18)[:18])
+    fade_only = temporal_features(with_intro(camera, black=0, fade=18)[:18])
     index = TEMPORAL_NAMES.index("compensated_change")
-    assert fade_only[index] < 0.7 * expected[index]
+    assert np.expm1(fade_only[index]) < 0.7 * np.expm1(expected[index])
 
 
-def test_leading_intro_counts_blank_and_fading_frames() -> None:
-    camera = _clip(True)[..., 0]
-    assert leading_intro(camera) == 0
-    assert leading_intro(_intro(_clip(True), black=3, fade=4)[..., 0]) == 7
-    assert leading_intro(np.zeros((5, 32, 32), np.uint8)) == 5
+def test_after_intro_skips_blank_and_fading_frames_only() -> None:
+    camera = _clip(True)[..., 0]  # (16, H, W) luma
+    # A clip that opens on a picture is taken as it is.
+    assert np.array_equal(np.stack(after_intro(camera, 10)), camera[:10])
+    opened = with_intro(_clip(True), black=3, fade=4)[..., 0]
+    assert np.array_equal(np.stack(after_intro(opened, 10)), camera[:10])
+    assert after_intro(np.zeros((5, 32, 32), np.uint8), 10) == []  # all intro
+    # Dark footage is not blank: its noise is detail.
+    rng = np.random.default_rng(0)
+    dark = np.clip(rng.normal(6, 2, (8, 32, 32)), 0, 255).astype(np.uint8)
+    assert len(after_intro(dark, 8)) == 8
+    # An endless intro is given up on: measuring starts at MAX_INTRO_FRAMES.
+    endless = np.zeros((MAX_INTRO_FRAMES + 20, 32, 32), np.uint8)
+    assert len(after_intro(endless, 5)) == 5
+
+
+def test_after_intro_reads_no_further_than_it_needs() -> None:
+    read: list[int] = []
+
+    def planes() -> Iterator[np.ndarray]:
+        for i, plane in enumerate(with_intro(_clip(True), black=3, fade=4)[..., 0]):
+            read.append(i)
+            yield plane
+
+    assert len(after_intro(planes(), 5)) == 5
+    assert len(read) == 3 + 4 + 5 + 1  # one frame read ahead to judge the last

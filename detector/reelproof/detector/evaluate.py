@@ -12,7 +12,12 @@ from reelproof.core import Result
 from reelproof.detector.datasets import discover
 from reelproof.detector.metrics import BinaryMetrics, binary_metrics
 from reelproof.detector.model import ClipDetector
-from reelproof.detector.training import VideoFeatures, extract_features
+from reelproof.detector.training import (
+    VideoFeatures,
+    append_clip_vectors,
+    clip_vector_of,
+    extract_features,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ def evaluate_folder(detector: ClipDetector, root: Path, max_frames: int = 16) ->
     """Score every video under ``root`` and report video-, frame- and per-family metrics."""
     layout, videos = discover(root)
     feats = extract_features(videos, detector.extractor, max_frames, detector.config.min_side)
+    if detector.uses_temporal:
+        feats = append_clip_vectors(feats, clip_vector_of)
     frame_p, video_p = video_scores(detector, feats)
     yv = feats.y_videos
     rows = [

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -36,7 +37,8 @@ class FusionHead:
     The sum is the naive-Bayes way to join two views of the clip: each model's log-odds are
     evidence, added with the same weight, fixed a priori rather than tuned on held-out scores
     (the clip calibrator rescales the sum). A row whose temporal vector is missing (NaN: fewer
-    than three distinct consecutive frames) gets no temporal evidence, only its frame logit.
+    than three distinct consecutive frames) gets the temporal logit of the training rows'
+    mean vector, so its sum stays on the scale the calibrator was fitted on.
     """
 
     def __init__(self, temporal_dim: int, random_state: int = 0, C: float = 0.5) -> None:  # noqa: N803
@@ -45,6 +47,7 @@ class FusionHead:
         self.C = C
         self.frame_model: Any = None
         self.temporal_model: Any = None
+        self.temporal_mean: npt.NDArray[np.float32] | None = None
 
     def fit(self, x: npt.NDArray[np.float32], y: npt.NDArray[np.int64]) -> FusionHead:
         """Fit both parts; the temporal one on the rows that have a temporal vector."""
@@ -54,20 +57,22 @@ class FusionHead:
         self.temporal_model = None
         if len(np.unique(y[known])) == 2:
             self.temporal_model = _logistic(self.random_state, self.C).fit(clip[known], y[known])
+            self.temporal_mean = clip[known].mean(axis=0)
         return self
 
     def decision_function(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """(N,) fused logits."""
         frame, clip = self._split(x)
         z = np.asarray(self.frame_model.decision_function(frame), dtype=np.float64)
-        known = np.isfinite(clip).all(axis=1)
-        if self.temporal_model is not None and known.any():
-            z[known] += self.temporal_model.decision_function(clip[known])
+        if self.temporal_model is not None and self.temporal_mean is not None:
+            known = np.asarray(np.isfinite(clip).all(axis=1))
+            filled = np.where(known[:, None], clip, self.temporal_mean[None, :])
+            z += self.temporal_model.decision_function(filled)
         return z
 
     def predict_proba(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """(N, 2) probabilities of (real, synthetic) from the fused logits."""
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(x)))
+        p = expit(self.decision_function(x))
         return np.stack([1.0 - p, p], axis=1)
 
     def _split(

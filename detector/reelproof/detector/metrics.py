@@ -77,20 +77,25 @@ def expected_calibration_error(
 
 
 def ece_noise_floor(
-    p: npt.ArrayLike, draws: int = 500, seed: int = 0
+    p: npt.ArrayLike, positive_share: float, draws: int = 500, seed: int = 0
 ) -> tuple[float, float, float]:
     """What class-balanced ECE a perfectly calibrated detector would measure with these same
-    probabilities on this many clips: (median, 5th, 95th percentile) over ``draws`` label
-    sets drawn as Bernoulli(p).
+    probabilities on this many clips: (median, 5th, 95th percentile) over ``draws`` label sets.
 
-    ECE is estimated from a finite set, so it is above zero even for a perfect calibrator;
-    with a few hundred clips and probabilities near 0.5 the floor is several hundredths.
+    ``p`` is calibrated for a 50/50 prior (as the detector is); on a set whose share of
+    positives is ``positive_share`` the same clip is positive with the prior-shifted
+    probability, so labels are drawn from that and scored, like the real labels, with
+    class-balanced weights. ECE is estimated from a finite set, so it stays above zero even
+    for a perfect calibrator; with a few hundred clips and probabilities near 0.5 the floor
+    is several hundredths.
     """
-    p_arr = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    p_arr = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+    share = min(max(positive_share, 1e-6), 1.0 - 1e-6)
+    shifted = 1.0 / (1.0 + (1.0 - p_arr) / p_arr * (1.0 - share) / share)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(draws):
-        y = (rng.uniform(size=p_arr.size) < p_arr).astype(int)
+        y = (rng.uniform(size=p_arr.size) < shifted).astype(int)
         values.append(expected_calibration_error(y, p_arr, weights=class_balanced_weights(y)))
     low, mid, high = np.quantile(values, [0.05, 0.5, 0.95])
     return float(mid), float(low), float(high)

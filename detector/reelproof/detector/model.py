@@ -8,8 +8,9 @@ Pipeline of one clip:
 3. crop letterbox bars (``frames.find_content_box``) and a logo margin; backbone features per frame; head probability per frame, calibrated with
    one sigmoid fitted on out-of-fold scores (folds grouped by source; ``PlattCalibrated``);
    with ``DetectorConfig.temporal`` (the default weights), every frame row also carries the
-   clip's temporal vector (``temporal.py``: how fine detail changes over its first consecutive
-   frames, decoded separately as small luma), and the ``fusion`` head adds a temporal logit;
+   clip's temporal vector (``temporal.py``: how fine detail changes over a run of consecutive
+   frames after any intro, decoded separately as small luma), and the ``fusion`` head adds a
+   temporal logit;
 4. frames pool into segments and the clip by the mean of their logits, mapped through a clip-level
    Platt calibrator fitted on out-of-fold clip scores;
 5. label: ``synthetic`` at or above ``threshold_high`` (set for the target false-positive rate on
@@ -90,13 +91,15 @@ class DetectorConfig:
     temporal: bool = False
 
     def __post_init__(self) -> None:
-        if self.temporal and self.head != "fusion":
+        # Other heads cannot take the NaN vector of a clip too still to measure, and the
+        # fusion head would read the last frame features as a temporal vector.
+        if self.temporal != (self.head == "fusion"):
             from reelproof.core import ConfigError
 
-            # Other heads cannot take the NaN vector of a clip too still to measure.
             raise ConfigError(
-                f"temporal features need the fusion head, not {self.head!r}",
-                hint="use DetectorConfig(head='fusion', temporal=True)",
+                f"head {self.head!r} with temporal={self.temporal}: the fusion head and the "
+                "temporal features go together",
+                hint="use DetectorConfig(head='fusion', temporal=True), or another head alone",
             )
 
 
@@ -245,11 +248,20 @@ class ClipDetector:
         return bool(getattr(self.config, "temporal", False))
 
     def temporal_vector(self, path: str | Path, limits: MediaLimits | None = None) -> FloatArray:
-        """The clip's temporal vector (NaN when fewer than three distinct frames decode)."""
-        from reelproof.core.io import DEFAULT_LIMITS
-        from reelproof.detector.temporal import clip_temporal_features
+        """The clip's temporal vector: NaN when fewer than three distinct frames are left after
+        any intro, or when the consecutive run cannot be measured (damaged past the frames the
+        sampler read, or a picture too small for optical flow); the clip is then scored on
+        its frame features alone."""
+        import cv2
 
-        vector = clip_temporal_features(Path(path), limits=limits or DEFAULT_LIMITS)
+        from reelproof.core.errors import MediaDecodeError
+        from reelproof.core.io import DEFAULT_LIMITS
+        from reelproof.detector.temporal import TEMPORAL_DIM, clip_temporal_features
+
+        try:
+            vector = clip_temporal_features(Path(path), limits=limits or DEFAULT_LIMITS)
+        except (MediaDecodeError, cv2.error):
+            return np.full(TEMPORAL_DIM, np.nan)
         return np.asarray(vector, dtype=np.float64)
 
     @property

@@ -15,13 +15,31 @@ from pathlib import Path
 from reelproof.core import ConfigError
 from reelproof.detector.aivideo import build_controls, read_manifest
 from reelproof.detector.backbones import FeatureExtractor
+from reelproof.detector.model import DetectorConfig
 from reelproof.detector.protocol import videos_features
 from reelproof.detector.training import VideoFeatures
 
 Log = Callable[[str], None]
+# Share of the picture left out on every side when choosing patches (logos and captions sit
+# there), for the default weights and the benchmark that measures them.
+SHIPPED_MARGIN = 0.08
 ENV_AIVIDEO = "REELPROOF_AIVIDEO"
 # Where a checkout finds the shared clips: the environment first, then beside the repository.
 AIVIDEO_CANDIDATES = (Path("../shared/aivideo"), Path("../../shared/aivideo"))
+
+
+def shipped_config(seed: int = 0) -> DetectorConfig:
+    """The settings of the shipped default detector (and of the benchmark's grouped hold-out,
+    which refits it per fold): traces backbone, fusion head with the temporal features, the
+    "synthetic" threshold set for 1% false positives on out-of-fold camera clips."""
+    return DetectorConfig(
+        backbone="traces",
+        head="fusion",
+        temporal=True,
+        margin=SHIPPED_MARGIN,
+        target_fpr=0.01,
+        seed=seed,
+    )
 
 
 def find_aivideo(explicit: Path | None = None) -> Path | None:

@@ -5,7 +5,8 @@ high-pass residual therefore changes between consecutive frames about as much as
 and where things move the change survives motion compensation. A generator synthesises its fine
 detail, which tends to hold still with the picture or to change in another way (smoothed by a
 temporal decoder, or re-drawn as a whole), so these ratios sit elsewhere. They are computed on
-consecutive frames from the start of a clip, one vector per clip.
+a run of consecutive frames near the start of a clip (after any black or fade-in intro), one
+vector per clip, on a log1p scale.
 
 Measured on the shared real-generator clips under leave-one-family-out (see
 ``docs/benchmarks/detector.md``), these four numbers rank unseen families better than the
@@ -15,6 +16,7 @@ repeats frames and that is a trait of the file, not of how its pictures were mad
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,10 @@ MAX_INTRO_FRAMES = 150  # leading frames an intro may take (5 s at 30 fps) befor
 # A fade from black brightens every frame by several percent (a 1-s fade at 25 fps: 4% and
 # more); auto-exposure drifts by well under 1% per frame.
 _FADE_STEP = 0.02
-_BLANK_DETAIL = 0.05  # mean |high-pass| (8-bit levels) of a frame with no picture at all
-_DARK_LEVEL = 16.0  # mean level (full range) under which a frame is black
+# Mean |high-pass| (8-bit levels) of a frame with no picture at all. Dark footage is not blank:
+# its sensor noise alone gives several tenths.
+_BLANK_DETAIL = 0.05
+_MIN_SIDE = 16  # pixels of picture (at the working size) the optical flow needs
 
 
 def clip_temporal_features(
@@ -50,38 +54,59 @@ def clip_temporal_features(
 ) -> FloatArray:
     """Temporal features of ``frames`` consecutive frames of a video file; (TEMPORAL_DIM,).
 
-    The run starts after any intro (black frames, a fade from black), up to
-    ``MAX_INTRO_FRAMES`` in: news clips often open with one, and a fade of a frozen frame has
-    no fresh sensor noise, so it would read as generated. The frames are decoded straight
-    to luma at the working size (``read_luma``). NaN everywhere when fewer than three distinct
-    frames are left (a still, a slideshow, a clip that is all intro).
+    The run starts after any intro (``after_intro``): news clips often open on black or fade
+    in from it, and a fade of a held frame has no fresh sensor noise, so it would read as
+    generated. The frames are decoded in one pass straight to luma at the working size
+    (``iter_luma``). NaN everywhere when fewer than three distinct frames are left (a still,
+    a slideshow, a clip that is all intro) or the picture is too small to measure.
     """
-    from reelproof.core.io.luma import read_luma
+    from reelproof.core.io.luma import iter_luma
 
-    start = 0
-    luma = read_luma(path, frames, MAX_SHORT_SIDE, limits)
-    lead = leading_intro(luma)
-    while lead > 0 and start + lead <= MAX_INTRO_FRAMES and len(luma) == frames:
-        start += lead
-        luma = read_luma(path, frames, MAX_SHORT_SIDE, limits, skip_frames=start)
-        lead = leading_intro(luma)
-    return luma_temporal_features(luma[lead:])
+    planes = iter_luma(path, MAX_SHORT_SIDE, limits)
+    try:
+        run = after_intro(planes, frames)
+    finally:
+        planes.close()  # stops decoding and closes the file
+    if len(run) < 3:
+        return np.full(TEMPORAL_DIM, np.nan, dtype=np.float32)
+    return luma_temporal_features(np.stack(run))
 
 
-def leading_intro(luma: npt.NDArray[np.uint8]) -> int:
-    """How many leading frames of a (T, h, w) uint8 run are intro: a run that opens on a
-    black or blank frame, then every frame that is still blank or fading in (the next frame
-    more than ``_FADE_STEP`` brighter). All of them when every frame is. A run that opens on
-    a picture has no intro, however its light changes."""
-    for i, plane in enumerate(luma):
-        level = float(np.mean(plane))
-        blank = level < _DARK_LEVEL or _detail(plane) < _BLANK_DETAIL
-        if i == 0 and not blank:
-            return 0
-        fading = i + 1 < len(luma) and float(np.mean(luma[i + 1])) > (1 + _FADE_STEP) * level
-        if not (blank or fading):
-            return i
-    return len(luma)
+def after_intro(
+    planes: Iterable[npt.NDArray[np.uint8]], frames: int
+) -> list[npt.NDArray[np.uint8]]:
+    """The first ``frames`` planes after an intro, read from ``planes`` no further than needed.
+
+    An intro opens on a blank frame (no fine detail at all: black or a flat card) and runs on
+    while frames stay blank or fade in (the next frame more than ``_FADE_STEP`` brighter), for
+    at most ``MAX_INTRO_FRAMES``. A clip that opens on a picture has no intro, however its
+    light changes. Each frame is judged against the next, so one frame is read ahead.
+    """
+    run: list[npt.NDArray[np.uint8]] = []
+    in_intro: bool | None = None  # unknown until the first frame
+    skipped = 0
+    pending: npt.NDArray[np.uint8] | None = None
+    for plane in planes:
+        if in_intro is None:
+            in_intro = _detail(plane) < _BLANK_DETAIL
+        if pending is not None:
+            if in_intro and skipped < MAX_INTRO_FRAMES and _is_intro(pending, plane):
+                skipped += 1
+            else:
+                in_intro = False
+                run.append(pending)
+                if len(run) == frames:
+                    return run
+        pending = plane
+    if pending is not None and not (in_intro and _detail(pending) < _BLANK_DETAIL):
+        run.append(pending)
+    return run[:frames]
+
+
+def _is_intro(plane: npt.NDArray[np.uint8], following: npt.NDArray[np.uint8]) -> bool:
+    """Blank, or fading in: the following frame is more than ``_FADE_STEP`` brighter."""
+    level = float(np.mean(plane))
+    return _detail(plane) < _BLANK_DETAIL or float(np.mean(following)) > (1 + _FADE_STEP) * level
 
 
 def _detail(plane: npt.NDArray[np.uint8]) -> float:
@@ -92,15 +117,15 @@ def temporal_features(frames: npt.NDArray[np.uint8]) -> FloatArray:
     """Temporal features of consecutive (T, H, W, 3) uint8 RGB frames; (TEMPORAL_DIM,).
 
     The frames are turned to luma and shrunk to at most ``MAX_SHORT_SIDE`` on their short side
-    first, as ``clip_temporal_features`` has the decoder do.
+    first, as ``clip_temporal_features`` has the decoder do (no intro is looked for here).
     """
     import cv2  # deferred: importing the package stays light
 
+    from reelproof.core.io.luma import working_size
+
     gray = gray_u8(frames)
-    short = min(gray.shape[1], gray.shape[2])
-    if short > MAX_SHORT_SIDE:
-        f = MAX_SHORT_SIDE / short
-        size = (round(gray.shape[2] * f / 2) * 2, round(gray.shape[1] * f / 2) * 2)
+    size = working_size(gray.shape[2], gray.shape[1], MAX_SHORT_SIDE)
+    if size != (gray.shape[2], gray.shape[1]):
         gray = np.stack([cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in gray])
     return luma_temporal_features(gray)
 
@@ -108,10 +133,14 @@ def temporal_features(frames: npt.NDArray[np.uint8]) -> FloatArray:
 def luma_temporal_features(luma: npt.NDArray[np.uint8]) -> FloatArray:
     """Temporal features of consecutive (T, h, w) uint8 luma frames at the working size;
     (TEMPORAL_DIM,). Letterbox bars are cropped before anything is measured."""
+    out = np.full(TEMPORAL_DIM, np.nan, dtype=np.float32)
+    if len(luma) < 3:
+        return out
     box = find_content_box(luma[:: max(1, luma.shape[0] // 8)])
     picture = luma[:, box.top : box.bottom, box.left : box.right]
+    if min(picture.shape[1], picture.shape[2]) < _MIN_SIDE:
+        return out
     lumas = _distinct([np.asarray(plane, dtype=np.float32) for plane in picture])
-    out = np.full(TEMPORAL_DIM, np.nan, dtype=np.float32)
     if len(lumas) < 3:
         return out
     # Each frame's detail and the pixel grid are made once: a frame is in two pairs.
@@ -127,7 +156,9 @@ def luma_temporal_features(luma: npt.NDArray[np.uint8]) -> FloatArray:
         column = table[:, i][np.isfinite(table[:, i])]
         # A clip with no still area anywhere gets 0 for the still-area features (as trained).
         out[i] = float(np.median(column)) if column.size else 0.0
-    return out
+    # The ratios have no upper bound (a frame with almost no detail divides by almost
+    # nothing): on a log scale one odd clip cannot pin a linear head's logit.
+    return np.log1p(out).astype(np.float32)
 
 
 def _flow_engine() -> Any:

@@ -18,9 +18,8 @@ import numpy.typing as npt
 
 from reelproof.detector import temporal
 from reelproof.detector.datasets import LabeledVideo
-from reelproof.detector.model import with_temporal
 from reelproof.detector.protocol import update_with_files
-from reelproof.detector.training import VideoFeatures
+from reelproof.detector.training import VideoFeatures, append_clip_vectors
 
 Log = Callable[[str], None]
 
@@ -47,16 +46,26 @@ def clip_vectors(
     ]
     table = np.stack(rows).astype(np.float32) if rows else np.zeros((0, temporal.TEMPORAL_DIM))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, X=table, key=np.array(key))
+    # Written aside, then renamed: an interrupted run never leaves a half-written cache.
+    partial = cache.with_name(cache.stem + ".partial.npz")
+    np.savez(partial, X=table, key=np.array(key))
+    partial.replace(cache)
     return np.asarray(table, dtype=np.float32)
 
 
 def _cache_key(videos: Sequence[LabeledVideo]) -> str:
-    from reelproof.core.io import luma
+    """What the vectors depend on: the feature code (temporal, the picture box, the luma
+    reader), the decoder and OpenCV versions, and each file."""
+    import av
+    import cv2
+
+    from reelproof.core.io import luma, reader
+    from reelproof.detector import frames
 
     digest = hashlib.sha256()
-    for module in (temporal, luma):
+    for module in (temporal, frames, luma, reader):
         digest.update(inspect.getsource(module).encode())
+    digest.update(f"av {av.__version__} cv2 {cv2.__version__}".encode())
     update_with_files(digest, videos)
     return digest.hexdigest()
 
@@ -81,23 +90,18 @@ def join_vectors(
         sets: frame features per set.
         vectors: per set, clip path -> temporal vector (``vectors_by_path``).
     """
-    out: dict[str, VideoFeatures] = {}
-    for name, feats in sets.items():
-        known = vectors[name]
-        parts = [
-            with_temporal(feats.X[feats.video == i], known.get(str(v.path)))
-            for i, v in enumerate(feats.videos)
-        ]
-        width = feats.X.shape[1] + temporal.TEMPORAL_DIM
-        x = np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
-        order = np.concatenate([np.flatnonzero(feats.video == i) for i in range(len(feats.videos))])
-        out[name] = VideoFeatures(
-            X=x.astype(np.float32),
-            video=feats.video[order],
-            videos=feats.videos,
-            skipped=feats.skipped,
-        )
-    return out
+    return {
+        name: append_clip_vectors(feats, _lookup(vectors[name])) for name, feats in sets.items()
+    }
+
+
+def _lookup(
+    known: dict[str, npt.NDArray[np.floating[Any]]],
+) -> Callable[[LabeledVideo], npt.NDArray[np.floating[Any]] | None]:
+    def vector_of(video: LabeledVideo) -> npt.NDArray[np.floating[Any]] | None:
+        return known.get(str(video.path))
+
+    return vector_of
 
 
 def vectors_by_path(

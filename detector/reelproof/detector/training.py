@@ -352,7 +352,36 @@ def train_from_folders(
         log(f"{len(videos)} videos from {len({v.source for v in videos})} sources")
     extractor = create_backbone(config.backbone, pretrained_path=pretrained_path)
     feats = extract_features(videos, extractor, config.max_frames, config.min_side, log)
+    if config.temporal:
+        feats = append_clip_vectors(feats, clip_vector_of)
     return fit_detector(feats, config, extractor, card={"data": layouts})
+
+
+def append_clip_vectors(
+    feats: VideoFeatures, vector_of: Callable[[LabeledVideo], Any]
+) -> VideoFeatures:
+    """Each frame row with its clip's temporal vector appended, as ``ClipDetector`` scores
+    when ``DetectorConfig.temporal`` is set; ``vector_of`` gives a clip's vector (None or NaN:
+    unknown)."""
+    from reelproof.detector.model import with_temporal
+
+    rows = [
+        with_temporal(feats.X[feats.video == i], vector_of(v)) for i, v in enumerate(feats.videos)
+    ]
+    order = np.concatenate([np.flatnonzero(feats.video == i) for i in range(len(feats.videos))])
+    return VideoFeatures(
+        X=np.concatenate(rows).astype(np.float32),
+        video=feats.video[order],
+        videos=feats.videos,
+        skipped=feats.skipped,
+    )
+
+
+def clip_vector_of(video: LabeledVideo) -> Any:
+    """A clip's temporal vector from its file (for ``append_clip_vectors``)."""
+    from reelproof.detector.temporal import clip_temporal_features
+
+    return clip_temporal_features(video.path)
 
 
 def _versions() -> dict[str, str]:

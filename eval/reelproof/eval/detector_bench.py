@@ -44,7 +44,6 @@ from reelproof.detector.training import VideoFeatures
 from reelproof.eval.detector_splits import ClipScore
 
 Log = Callable[[str], None]
-MARGIN = 0.08
 FAILURES_DIR = Path("docs/benchmarks/detector_failures")
 
 
@@ -81,8 +80,12 @@ def run_detector_benchmark(
     from reelproof.detector.backbones import create_backbone
     from reelproof.detector.face_training import cached_face_samples
     from reelproof.detector.heads import create_head
-    from reelproof.detector.model import DetectorConfig
-    from reelproof.detector.realgen import aivideo_features, require_aivideo
+    from reelproof.detector.realgen import (
+        SHIPPED_MARGIN,
+        aivideo_features,
+        require_aivideo,
+        shipped_config,
+    )
     from reelproof.detector.temporal_data import join_vectors, set_vectors, vectors_by_path
     from reelproof.detector.traces import PatchExtractor
     from reelproof.detector.traces_training import traces_for
@@ -98,8 +101,8 @@ def run_detector_benchmark(
     work = cfg.work_dir / "aivideo"
     face_samples = cached_face_samples(aivideo, cfg.data_dir, work / "faces.npz", log)
     extractor = create_backbone("forensic")
-    sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, MARGIN, log)
-    patches = aivideo_features(aivideo, work, PatchExtractor(), cfg.max_frames, MARGIN, log)
+    sets = aivideo_features(aivideo, work, extractor, cfg.max_frames, SHIPPED_MARGIN, log)
+    patches = aivideo_features(aivideo, work, PatchExtractor(), cfg.max_frames, SHIPPED_MARGIN, log)
 
     def head(name: str = cfg.head) -> Any:
         return create_head(name, random_state=cfg.seed)
@@ -113,7 +116,8 @@ def run_detector_benchmark(
     traces_cache: dict[frozenset[str], dict[str, VideoFeatures]] = {}
 
     def frames_only(rule: Callable[[Any], bool]) -> dict[str, VideoFeatures]:
-        key = frozenset(str(v.path) for f in sets.values() for v in f.videos if rule(v))
+        # The CNN trains on the patches the rule keeps: they are the key.
+        key = frozenset(str(v.path) for f in patches.values() for v in f.videos if rule(v))
         if key not in traces_cache:  # about 1 MB of features per split
             traces_cache[key] = traces_for(sets, patches, rule, cfg.seed)
         return traces_cache[key]
@@ -137,14 +141,7 @@ def run_detector_benchmark(
     log("leave-one-family-out: format-only baseline")
     fmt_sets = {name: format_features(f) for name, f in sets.items()}
     fmt = leave_one_family_out(fmt_sets, head, real_folds=cfg.folds, seed=cfg.seed, log=log)
-    det_cfg = DetectorConfig(
-        backbone="traces",
-        margin=MARGIN,
-        target_fpr=0.01,
-        head="fusion",
-        seed=cfg.seed,
-        temporal=True,
-    )
+    det_cfg = shipped_config(cfg.seed)
     held, _models = grouped_holdout(
         sets, det_cfg, folds=cfg.folds, seed=cfg.seed, log=log, prepare=prepare
     )

@@ -70,13 +70,12 @@ def _boxed(frames: np.ndarray, vertical: bool) -> np.ndarray:
     return canvas
 
 
-def _with_intro(frames: np.ndarray, fps: int = 25) -> np.ndarray:
-    """1 s of black, then 1 s fading in on the first frame held still, then the clip (how
-    edited news clips often open)."""
-    black = np.zeros((fps, *frames.shape[1:]), np.uint8)
+def with_intro(frames: np.ndarray, black: int, fade: int) -> np.ndarray:
+    """``black`` black frames, then ``fade`` frames fading in on the first frame held still,
+    then the clip (how edited news clips often open)."""
     first = frames[0].astype(np.float32)
-    fade = np.stack([(first * (i / fps)).astype(np.uint8) for i in range(fps)])
-    return np.concatenate([black, fade, frames])
+    ramp = [(first * (i + 1) / (fade + 1)).astype(np.uint8) for i in range(fade)]
+    return np.concatenate([np.zeros((black, *frames.shape[1:]), np.uint8), np.stack(ramp), frames])
 
 
 def out_of_domain(detector: Any, data_dir: Path, work_dir: Path, log: Log) -> list[OodScore]:
@@ -143,7 +142,7 @@ def out_of_domain(detector: Any, data_dir: Path, work_dir: Path, log: Log) -> li
                 (
                     "camera video after a 1-s black + 1-s fade-in intro",
                     name,
-                    write_clip(folder / "intro" / f"{name}.mp4", _with_intro(frames)),
+                    write_clip(folder / "intro" / f"{name}.mp4", with_intro(frames, 25, 25)),
                 )
             )
     for path in sorted((data_dir / "video").glob("cgi_*.mp4")):

@@ -1,10 +1,10 @@
 """Temporal noise features under the benchmark's held-out splits (``reelproof eval detector``).
 
-The shipped detector scores frames sampled across a clip; ``reelproof.detector.temporal``
-measures consecutive frames instead, one vector per clip. This module computes that vector for
-every shared clip and format control (cached like the frame features) and builds the feature
-sets the leave-one-family-out protocol runs on: the temporal vector alone (one row per clip),
-and the forensic frame rows with their clip's vector appended.
+``reelproof.detector.temporal`` measures a run of consecutive frames, one vector per clip; the
+shipped detector appends it to every frame row (``DetectorConfig.temporal``, the ``fusion``
+head). This module gives the leave-one-family-out protocol the vector alone (one row per clip,
+from the cache in ``reelproof.detector.temporal_data``) and writes the report section that
+compares the shipped detector with and without it, and each kind of feature alone.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 - ``probe(path, limits)`` reads the header (no decoding) and enforces ``MediaLimits``.
 - ``iter_chunks(path, ...)`` streams RGB ``FrameChunk``s; ``read_clip(path)`` loads short clips;
   ``sample_frames(path, count)`` returns a few frames spread over a clip, decoding less;
-  ``read_luma(path, n, max_short_side)`` the first frames as small luma (temporal measures).
+  ``iter_luma`` / ``read_luma`` stream or read frames as small full-range luma (temporal
+  measures).
 - Stills (JPEG, PNG, WebP, HEIC/HEIF, AVIF): ``sniff_still`` from bytes, ``probe_still`` (header,
   limits), ``decode_still`` (one (1, H, W, 3) uint8 RGB frame).
 - ``VideoWriter`` / ``write_clip`` write H.264/H.265 (BT.709 limited, yuv420p, +faststart)
@@ -22,7 +23,7 @@ from reelproof.core.io.limits import (
     DEFAULT_LIMITS,
     MediaLimits,
 )
-from reelproof.core.io.luma import read_luma
+from reelproof.core.io.luma import iter_luma, read_luma
 from reelproof.core.io.probe import DISPLAY_SIZE_KEY, MediaInfo, probe
 from reelproof.core.io.reader import FrameChunk, iter_chunks, read_clip
 from reelproof.core.io.sampler import sample_frame_sets, sample_frames
@@ -55,6 +56,7 @@ __all__ = [
     "VideoWriter",
     "decode_still",
     "iter_chunks",
+    "iter_luma",
     "probe",
     "probe_still",
     "read_clip",

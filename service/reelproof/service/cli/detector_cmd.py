@@ -84,7 +84,12 @@ def train_command(
             hint="run that script, or pick another --backbone such as 'forensic'",
         )
     config = DetectorConfig(
-        backbone=backbone, head=head, max_frames=max_frames, target_fpr=target_fpr, seed=seed
+        backbone=backbone,
+        head=head,
+        max_frames=max_frames,
+        target_fpr=target_fpr,
+        seed=seed,
+        temporal=head == "fusion",  # the fusion head reads each clip's temporal vector
     )
     log = None if as_json else typer.echo
     detector = train_from_folders(data, config, pretrained_path=pretrained, log=log)
