@@ -101,11 +101,11 @@ def test_encoded_files_keep_the_difference_and_sets_are_built(tmp_path: Path) ->
         video=np.array([0, 0, 1, 1, 2, 2]),
         videos=videos,
     )
-    clips = temporal_sets({"orig": frames}, tmp_path / "cache")
+    tables = set_vectors({"orig": frames}, tmp_path / "cache")
+    clips = temporal_sets({"orig": frames}, tables)
     assert [v.path for v in clips["orig"].videos] == [camera, frozen]
     assert [v.path for v, _ in clips["orig"].skipped] == [still]
     assert clips["orig"].X.shape == (2, TEMPORAL_DIM)
-    tables = set_vectors({"orig": frames}, tmp_path / "cache")  # read back from the cache
     joined = join_vectors({"orig": frames}, vectors_by_path({"orig": frames}, tables))["orig"]
     assert joined.X.shape == (6, 2 + TEMPORAL_DIM)
     assert joined.videos == frames.videos and np.array_equal(joined.video, frames.video)

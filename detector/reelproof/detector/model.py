@@ -72,7 +72,7 @@ class DetectorConfig:
         seed: seeds the head.
         margin: share of the picture left out on every side when choosing patches (logos).
         temporal: every frame row also carries the clip's temporal vector
-            (``reelproof.detector.temporal``, from its first consecutive frames); the head
+            (``reelproof.detector.temporal``, from consecutive frames after any intro); the head
             must know the last columns are that vector (``fusion``).
     """
 
@@ -188,7 +188,8 @@ class ClipDetector:
             faces: also run face mode (needs a detector with a face head).
             temporal_of: computes the clip's temporal vector (``temporal_vector``), called
                 only once the clip passed screening; without it a detector that uses
-                temporal features scores on its frame features alone.
+                temporal features scores as for a clip with no vector (the fusion head's
+                training mean in its place).
 
         Returns:
             The clip's ``DetectorScore``.
@@ -408,7 +409,7 @@ def with_temporal(
     feats: npt.NDArray[np.float32], vector: npt.NDArray[np.floating[Any]] | None
 ) -> npt.NDArray[np.float32]:
     """Frame rows with the clip's temporal vector appended (NaN when it is not known: the
-    fusion head then uses the frame features alone)."""
+    fusion head then puts its training mean in its place)."""
     from reelproof.detector.temporal import TEMPORAL_DIM
 
     extra = np.full((feats.shape[0], TEMPORAL_DIM), np.nan, dtype=np.float32)

@@ -140,16 +140,20 @@ def luma_temporal_features(luma: npt.NDArray[np.uint8]) -> FloatArray:
     picture = luma[:, box.top : box.bottom, box.left : box.right]
     if min(picture.shape[1], picture.shape[2]) < _MIN_SIDE:
         return out
-    lumas = _distinct([np.asarray(plane, dtype=np.float32) for plane in picture])
-    if len(lumas) < 3:
+    kept = _distinct([np.asarray(plane, dtype=np.float32) for plane in picture])
+    if len(kept) < 3:
         return out
-    # Each frame's detail and the pixel grid are made once: a frame is in two pairs.
+    lumas = [np.asarray(picture[i], dtype=np.float32) for i in kept]
+    # Each frame's detail and the pixel grid are made once: a frame is in two pairs. The flow
+    # reads the 8-bit planes as decoded (DIS wants them contiguous).
     highs = [_high_pass(plane) for plane in lumas]
     grid = np.mgrid[0 : lumas[0].shape[0], 0 : lumas[0].shape[1]].astype(np.float32)
     flow = _flow_engine()
+    planes = [np.ascontiguousarray(picture[i]) for i in kept]
+    fields = [flow.calc(a, b, None) for a, b in pairwise(planes)]
     rows = [
-        _pair_features(a, b, ha, hb, grid, flow)
-        for (a, b), (ha, hb) in zip(pairwise(lumas), pairwise(highs), strict=True)
+        _pair_features(a, b, ha, hb, grid, field)
+        for (a, b), (ha, hb), field in zip(pairwise(lumas), pairwise(highs), fields, strict=True)
     ]
     table = np.array(rows, dtype=np.float64)
     for i in range(TEMPORAL_DIM):
@@ -170,12 +174,12 @@ def _flow_engine() -> Any:
     return cv2.DISOpticalFlow_create(FLOW_PRESET)  # type: ignore[attr-defined]
 
 
-def _distinct(lumas: list[FloatArray]) -> list[FloatArray]:
-    """Consecutive frames with repeats (frame-rate conversion, GIF holds) left out."""
-    kept = lumas[:1]
-    for luma in lumas[1:]:
-        if float(np.mean(np.abs(luma - kept[-1]))) > _REPEAT_LEVEL:
-            kept.append(luma)
+def _distinct(lumas: list[FloatArray]) -> list[int]:
+    """Indices of consecutive frames with repeats (frame-rate conversion, GIF holds) left out."""
+    kept = [0] if lumas else []
+    for i in range(1, len(lumas)):
+        if float(np.mean(np.abs(lumas[i] - lumas[kept[-1]]))) > _REPEAT_LEVEL:
+            kept.append(i)
     return kept
 
 
@@ -187,11 +191,11 @@ def _high_pass(luma: FloatArray) -> FloatArray:
 
 
 def _pair_features(
-    a: FloatArray, b: FloatArray, ha: FloatArray, hb: FloatArray, grid: FloatArray, flow: Any
+    a: FloatArray, b: FloatArray, ha: FloatArray, hb: FloatArray, grid: FloatArray, field: Any
 ) -> tuple[float, float, float, float]:
     """(detail change, the same in still areas, still-area noise, motion-compensated change)
     of frames ``a`` then ``b``, given their high-pass details, the (2, H, W) pixel grid and
-    the flow engine."""
+    the (H, W, 2) optical flow from ``a`` to ``b``."""
     import cv2  # deferred: importing the package stays light
 
     detail = float(np.mean(np.abs(ha))) + 1e-3
@@ -202,10 +206,6 @@ def _pair_features(
     if int(still.sum()) > _MIN_STILL_PIXELS:
         still_change = float(np.mean(change[still])) / (float(np.mean(np.abs(ha)[still])) + 1e-3)
         still_noise = float(np.median(diff[still]))
-    # DIS wants contiguous 8-bit planes; OpenCV allocates the field when given None.
-    field = flow.calc(
-        np.ascontiguousarray(a.astype(np.uint8)), np.ascontiguousarray(b.astype(np.uint8)), None
-    )
     gy, gx = grid[0], grid[1]
     warped = np.asarray(
         cv2.remap(

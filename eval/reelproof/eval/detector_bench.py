@@ -110,7 +110,8 @@ def run_detector_benchmark(
     def fusion() -> Any:
         return head("fusion")
 
-    vectors = vectors_by_path(sets, set_vectors(sets, work / "features", log))
+    tables = set_vectors(sets, work / "features", log)
+    vectors = vectors_by_path(sets, tables)
     # Each split trains its own traces CNN on the clips it may train on; the shipped and the
     # frames-only runs share it (the same rule gives the same CNN).
     traces_cache: dict[frozenset[str], dict[str, VideoFeatures]] = {}
@@ -128,7 +129,7 @@ def run_detector_benchmark(
     log("leave-one-family-out: forensic features alone")
     lofo_forensic = leave_one_family_out(sets, head, real_folds=cfg.folds, seed=cfg.seed)
     log("leave-one-family-out: temporal noise features alone (consecutive frames)")
-    clip_sets = temporal_sets(sets, work / "features", log)
+    clip_sets = temporal_sets(sets, tables)
     lofo_temporal = leave_one_family_out(clip_sets, head, real_folds=cfg.folds, seed=cfg.seed)
     log("leave-one-family-out: shipped detector (a CNN per split, temporal features fused)")
     lofo = leave_one_family_out(

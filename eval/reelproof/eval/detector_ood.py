@@ -1,8 +1,8 @@
 """Out-of-domain slices of ``reelproof eval detector``: camera sources the detector never saw
 (``make data`` photos and, with ``make data-extra``, opencv-doc's), turned into stills recorded
 as movies, photo pans (plain, heavily compressed, vertical with bars), slideshows, boxed
-camera video and camera video behind a black + fade-in intro; CGI as "not camera"; and how many shared clips the panned-still screening rule
-would wrongly stop.
+camera video and camera video behind a black + fade-in intro; CGI as "not camera"; and how
+many shared clips the panned-still screening rule would wrongly stop.
 """
 
 from __future__ import annotations

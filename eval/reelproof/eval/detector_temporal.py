@@ -10,25 +10,26 @@ compares the shipped detector with and without it, and each kind of feature alon
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from reelproof.detector import temporal
 from reelproof.detector.datasets import LabeledVideo
-from reelproof.detector.temporal_data import set_vectors
 from reelproof.detector.training import VideoFeatures
 
 Log = Callable[[str], None]
-SKIP_REASON = "fewer than three distinct frames (the classifier abstains on these as static)"
+SKIP_REASON = (
+    "fewer than three distinct frames after any intro (screening stops most such clips as "
+    "static; the others are scored on their frame features)"
+)
 
 
 def temporal_sets(
-    sets: dict[str, VideoFeatures], cache_dir: Path, log: Log | None = None
+    sets: dict[str, VideoFeatures], tables: dict[str, npt.NDArray[np.float32]]
 ) -> dict[str, VideoFeatures]:
-    """One row per clip: its temporal vector (clips without one are listed as skipped)."""
-    tables = set_vectors(sets, cache_dir, log)
+    """One row per clip: its temporal vector from ``tables`` (``temporal_data.set_vectors``,
+    rows in the order of each set's videos); clips without one are listed as skipped."""
     return {name: _rows_per_clip(feats.videos, tables[name]) for name, feats in sets.items()}
 
 
